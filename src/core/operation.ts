@@ -1,0 +1,58 @@
+// The contract every operation follows (pyinfra's model, batched): a read-only probe that runs on
+// the target, and a pure planner that turns (facts, probe output) into a change or "no change".
+// The runner batches the probes of all tasks into one remote execution and the changes into another,
+// so the number of round trips per host does not grow with the number of tasks.
+import type { Facts } from './facts.ts';
+
+export interface ProbeOutput {
+  stdout: string;
+  exitCode: number;
+}
+
+/** A file a change writes, for --diff. Secret files are never shown, only named. */
+export interface FileDiff {
+  path: string;
+  before: string | null;
+  after: string | null;
+  secret?: boolean;
+}
+
+export type Plan =
+  | { changed: false; note?: string }
+  | {
+      changed: true;
+      /** one line saying what will change, e.g. "write /etc/ha.d/ha.cf (mode 0600)" */
+      summary: string;
+      /** POSIX sh that makes the change and exits non-zero if it could not */
+      script: string;
+      diff?: FileDiff[];
+    };
+
+export interface Operation {
+  /** the operation's name, e.g. "file" */
+  readonly kind: string;
+  /** what it manages, e.g. "/etc/ha.d/ha.cf" or "heartbeat" */
+  readonly target: string;
+  /**
+   * POSIX sh that prints the state the planner needs. It must change nothing and print the same
+   * output for the same state: the apply step reruns it to detect that an earlier task changed
+   * this task's state since it was probed. Empty when the operation needs no probe.
+   */
+  probe(): string;
+  /** Pure. Throws OperationError for a problem the user must fix (e.g. no package name for this OS). */
+  plan(facts: Facts, probed: ProbeOutput): Plan;
+}
+
+/** A value that may depend on the target's facts (e.g. a file rendered per OS family). */
+export type Deferred<T> = T | ((facts: Facts) => T);
+
+export function resolve<T>(value: Deferred<T>, facts: Facts): T {
+  return typeof value === 'function' ? (value as (facts: Facts) => T)(facts) : value;
+}
+
+/** An error the user can fix; its message says what is wrong and what to do. */
+export class OperationError extends Error {
+  override name = 'OperationError';
+}
+
+export const noChange = (note?: string): Plan => (note === undefined ? { changed: false } : { changed: false, note });

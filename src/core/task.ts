@@ -1,0 +1,45 @@
+// Tasks and roles: what a role author writes. A role is a TypeScript module in roles/<name>/ whose
+// default export comes from defineRole; its tasks are built from operations (src/operations/).
+import type { Facts } from './facts.ts';
+import type { Operation } from './operation.ts';
+
+export interface Task {
+  name: string;
+  op: Operation;
+  /** handler names to run once at the end of the play if this task changed something */
+  notify?: string[];
+  tags?: string[];
+  /** decided on the target's facts at plan time; the task is skipped when it returns false */
+  when?: (facts: Facts) => boolean;
+}
+
+export interface Handler {
+  name: string;
+  op: Operation;
+}
+
+export interface HostInfo {
+  /** the inventory name */
+  name: string;
+  address: string;
+  groups: string[];
+}
+
+export interface RoleContext<V> {
+  vars: V;
+  host: HostInfo;
+  /** every host of the inventory with its merged variables, for roles that render cluster-wide files */
+  inventory: { hosts: ReadonlyArray<HostInfo & { vars: Record<string, unknown> }> };
+}
+
+export interface Role<V extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  /** typed defaults: the lowest-precedence variables */
+  defaults: V;
+  tasks(ctx: RoleContext<V>): Task[];
+  handlers?(ctx: RoleContext<V>): Handler[];
+}
+
+export function defineRole<V extends Record<string, unknown>>(role: Role<V>): Role<V> {
+  return role;
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests are pure (no hosts); integration tests start real daemons and need root.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts', 'roles/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
