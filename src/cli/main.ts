@@ -1,0 +1,155 @@
+// `provision [playbook] --inventory FILE`: the command line. Parses options, loads the inputs,
+// wires the reporters and Ctrl-C, and turns every user-caused error into one clear message.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import { createConnector } from '../connectors/index.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { parseExtraVars } from '../inventory/extra-vars.ts';
+import { loadPlaybook } from '../playbook/load.ts';
+import { FanOut } from '../report/fan-out.ts';
+import { JsonReporter } from '../report/json.ts';
+import { PlainReporter } from '../report/plain.ts';
+import { ProgressReporter } from '../report/progress.ts';
+import { Redactor } from '../report/redact.ts';
+import type { Reporter } from '../runner/events.ts';
+import { EXIT, runPlaybook } from '../runner/run-playbook.ts';
+
+const DEFAULT_PLAYBOOK = 'playbooks/site.yml';
+const DEFAULT_INVENTORY = 'inventory/lab.yaml';
+
+interface RunFlags {
+  inventory?: string;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  extraVars: string[];
+  check: boolean;
+  diff: boolean;
+  verbose: number;
+  forks: number;
+  json?: string;
+  lockTimeout: number;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let verbosity = 0;
+  const program = new Command('provision')
+    .description('Build, check and verify Linux LVS high-availability load-balancer clusters, Ansible-style.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let exitCode: number = EXIT.ok;
+  program
+    .command('run [playbook]', { isDefault: true })
+    .description(`run a playbook (default ${DEFAULT_PLAYBOOK}) against the inventory's hosts`)
+    .option('-i, --inventory <file>', `inventory file (default ${DEFAULT_INVENTORY})`)
+    .option('-l, --limit <pattern>', 'only hosts matching this pattern (e.g. directors:!lvs-backup)')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma separated)', list, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma separated)', list, [])
+    .option('-e, --extra-vars <vars>', 'key=value, @file.yml or a YAML/JSON object; highest precedence (repeatable)', collect, [])
+    .option('-C, --check', 'change nothing; report what would change (exit code as a normal run)', false)
+    .option('-D, --diff', 'show a unified diff of every file change (secrets masked)', false)
+    .option('-v, --verbose', 'more output: -v commands and output, -vvv stack traces', count, 0)
+    .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)
+    .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
+    .option('--lock-timeout <seconds>', 'how long to wait for another run on the same host', positiveInt, 60)
+    .action(async (playbookArg: string | undefined, flags: RunFlags) => {
+      verbosity = flags.verbose;
+      exitCode = await run(playbookArg ?? DEFAULT_PLAYBOOK, flags);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, verbosity);
+  }
+}
+
+async function run(playbookFile: string, flags: RunFlags): Promise<number> {
+  const inventoryFile = flags.inventory ?? DEFAULT_INVENTORY;
+  if (!existsSync(inventoryFile)) {
+    throw new UserError(`inventory file not found: ${inventoryFile}`, {}, 'give one with --inventory FILE');
+  }
+  const inventory = await loadInventory(inventoryFile);
+  const playbook = await loadPlaybook(playbookFile);
+  const extraVars = flags.extraVars.length > 0 ? await parseExtraVars(flags.extraVars) : undefined;
+  const redactor = new Redactor(inventory.secrets);
+  const reporter = makeReporter(flags);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      process.stderr.write('\nInterrupted: each host stops after its running step (files are written atomically). Ctrl-C again to quit now.\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  try {
+    return await runPlaybook(inventory, playbook, new FanOut(redactor, [reporter]), {
+      check: flags.check,
+      forks: flags.forks,
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      tags: { only: flags.tags, skip: flags.skipTags },
+      ...(extraVars ? { extraVars } : {}),
+      lockTimeoutSeconds: flags.lockTimeout,
+      signal: controller.signal,
+      connect: (host) => createConnector(host, inventory),
+    });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+    await reporter.close();
+  }
+}
+
+function makeReporter(flags: RunFlags): Reporter {
+  const jsonToStdout = flags.json === '-';
+  const human = { verbosity: flags.verbose, diff: flags.diff, color: process.stdout.isTTY === true && !jsonToStdout };
+  const reporters: Reporter[] = [];
+  if (process.stdout.isTTY && !jsonToStdout) reporters.push(new ProgressReporter(process.stdout, human));
+  else reporters.push(new PlainReporter(jsonToStdout ? process.stderr : process.stdout, human));
+  if (flags.json) reporters.push(new JsonReporter(jsonToStdout ? process.stdout : flags.json));
+  return reporters.length === 1 ? reporters[0]! : new FanOut(new Redactor([]), reporters);
+}
+
+function reportError(error: unknown, verbosity: number): number {
+  const e = error as { code?: string; exitCode?: number };
+  if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+    // commander printed its own message (or help/version) already.
+    return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.inputError;
+  }
+  if (error instanceof UserError) {
+    process.stderr.write(`ERROR: ${error.format()}\n`);
+    if (verbosity >= 3 && error.stack) process.stderr.write(`${error.stack}\n`);
+    return EXIT.inputError;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`ERROR (internal): ${message}\n`);
+  process.stderr.write(verbosity >= 3 && error instanceof Error ? `${error.stack}\n` : '  run again with -vvv for the stack trace, and report it as a bug\n');
+  return 250;
+}
+
+function list(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function count(_: string, previous: number): number {
+  return previous + 1;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}

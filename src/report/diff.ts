@@ -1,0 +1,16 @@
+// --diff: a unified diff of every file change. Secret files are named, never shown.
+import { createTwoFilesPatch } from 'diff';
+import type { FileDiff } from '../core/operation.ts';
+
+export function renderFileDiff(change: FileDiff): string {
+  if (change.secret) return `--- ${change.path}\n+++ ${change.path}\n(content not shown: the file holds a secret)\n`;
+  const before = change.before ?? '';
+  const after = change.after ?? '';
+  const oldName = change.before === null ? '/dev/null' : `${change.path} (before)`;
+  const newName = change.after === null ? '/dev/null' : `${change.path} (after)`;
+  return createTwoFilesPatch(oldName, newName, before, after, '', '', { context: 3 })
+    .split('\n')
+    .slice(1) // the "Index:"/"=====" header adds nothing here
+    .filter((line) => !/^={10,}$/.test(line))
+    .join('\n');
+}

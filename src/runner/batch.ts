@@ -1,0 +1,143 @@
+// The scripts the runner sends: one that gathers facts and probes every task, one that applies every
+// planned change. Pure builders and parsers; the connector runs them.
+//
+// Both scripts are wrapped in a function that is called on the last line, so a script cut off in
+// transit (a dropped connection) is a syntax error and runs nothing, instead of a truncated command.
+// Sections of output are separated by marker lines that carry a random per-run token, so no file
+// content or command output can forge one.
+import { randomBytes } from 'node:crypto';
+import { quote } from '../core/shell.ts';
+import { posixCksum } from './cksum.ts';
+
+export function newMarkerToken(): string {
+  return `@@provision-${randomBytes(8).toString('hex')}`;
+}
+
+const PRELUDE = 'LC_ALL=C; export LC_ALL; cd / || exit 1';
+
+function marker(token: string, text: string): string {
+  // The leading newline guarantees the marker starts a line; parse() removes it again.
+  return `printf '\\n%s\\n' ${quote(`${token} ${text}`)}`;
+}
+
+function wrap(body: string[]): string {
+  return ['__provision_main() {', PRELUDE, ...body, '}', '__provision_main'].join('\n') + '\n';
+}
+
+export interface ProbeRequest {
+  id: string;
+  probe: string;
+}
+
+/** The first execution on a host: facts (when wanted) and every task's probe, in one script. */
+export function buildProbeScript(token: string, factsScript: string | null, probes: ProbeRequest[]): string {
+  const body: string[] = [];
+  if (factsScript !== null) {
+    body.push(marker(token, 'facts'), `( ${factsScript}\n) </dev/null 2>/dev/null`);
+  }
+  for (const { id, probe } of probes) {
+    if (probe.trim() === '') continue;
+    body.push(marker(token, `probe ${id}`), `( ${probe}\n) </dev/null 2>/dev/null`, `__rc=$?`, `printf '\\n%s %s\\n' ${quote(`${token} rc ${id}`)} "$__rc"`);
+  }
+  body.push(marker(token, 'done'));
+  return wrap(body);
+}
+
+interface Section {
+  head: string[];
+  content: string;
+}
+
+function sections(token: string, stdout: string): Section[] {
+  const parts = stdout.split(new RegExp(`\\n${token} ([^\\n]*)\\n`));
+  const out: Section[] = [];
+  // parts: [before, head1, content1, head2, content2, ...]
+  for (let i = 1; i < parts.length; i += 2) out.push({ head: (parts[i] ?? '').split(' '), content: parts[i + 1] ?? '' });
+  return out;
+}
+
+export interface ProbeResults {
+  facts: string | null;
+  probes: Map<string, { stdout: string; exitCode: number }>;
+  complete: boolean;
+}
+
+export function parseProbeOutput(token: string, stdout: string): ProbeResults {
+  const result: ProbeResults = { facts: null, probes: new Map(), complete: false };
+  let current: string | null = null;
+  for (const { head, content } of sections(token, stdout)) {
+    const [kind, id, rc] = head;
+    if (kind === 'facts') result.facts = content;
+    else if (kind === 'probe' && id) {
+      current = id;
+      result.probes.set(id, { stdout: content, exitCode: -1 });
+    } else if (kind === 'rc' && id && id === current) {
+      result.probes.get(id)!.exitCode = Number(rc);
+    } else if (kind === 'done') result.complete = true;
+  }
+  return result;
+}
+
+/** What the apply script compares before a change: the digest of the probe's output and status. */
+export function probeDigest(probed: { stdout: string; exitCode: number }): string {
+  return posixCksum(`${probed.stdout}rc=${probed.exitCode}\n`);
+}
+
+export interface ApplyStep {
+  id: string;
+  script: string;
+  /** when set, the step runs only if re-running this probe still gives `digest` */
+  guard?: { probe: string; digest: string };
+}
+
+/**
+ * The second execution: every change in order. It stops at the first failure, and at the first step
+ * whose state is no longer what was probed (an earlier step changed it): the runner then probes
+ * again from that step and sends the rest.
+ */
+export function buildApplyScript(token: string, steps: ApplyStep[]): string {
+  const body: string[] = [];
+  for (const { id, script, guard } of steps) {
+    body.push(marker(token, `begin ${id}`));
+    if (guard) {
+      body.push(
+        `__d=$( { ( ${guard.probe}\n) </dev/null 2>/dev/null; echo "rc=$?"; } | cksum )`,
+        `if [ "$__d" != ${quote(guard.digest)} ]; then ${marker(token, `stale ${id}`)}; return 0; fi`,
+      );
+    }
+    body.push(
+      `( set -e\n${script}\n) </dev/null 2>&1`,
+      `__rc=$?`,
+      `printf '\\n%s %s\\n' ${quote(`${token} end ${id}`)} "$__rc"`,
+      `[ "$__rc" -eq 0 ] || return 0`,
+    );
+  }
+  body.push(marker(token, 'done'));
+  return wrap(body);
+}
+
+export type StepOutcome =
+  | { id: string; status: 'done'; exitCode: number; output: string }
+  | { id: string; status: 'stale' }
+  | { id: string; status: 'cut-off'; output: string };
+
+/** Outcomes of the steps that started, in order; a step that began but never ended is 'cut-off'. */
+export function parseApplyOutput(token: string, stdout: string): { steps: StepOutcome[]; complete: boolean } {
+  const steps: StepOutcome[] = [];
+  let open: { id: string; output: string } | null = null;
+  let complete = false;
+  for (const { head, content } of sections(token, stdout)) {
+    const [kind, id, rc] = head;
+    if (kind === 'begin' && id) {
+      open = { id, output: content };
+    } else if (kind === 'stale' && id) {
+      steps.push({ id, status: 'stale' });
+      open = null;
+    } else if (kind === 'end' && id && open?.id === id) {
+      steps.push({ id, status: 'done', exitCode: Number(rc), output: open.output });
+      open = null;
+    } else if (kind === 'done') complete = true;
+  }
+  if (open) steps.push({ id: open.id, status: 'cut-off', output: open.output });
+  return { steps, complete };
+}

@@ -1,0 +1,291 @@
+// One play on one host: probe everything in one execution, plan purely, apply every change in one
+// more execution. The number of remote executions does not grow with the number of tasks; it grows
+// only when a change invalidates a later task's probe (then that task is probed again).
+import type { Facts } from '../core/facts.ts';
+import { OperationError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
+import {
+  buildApplyScript,
+  buildProbeScript,
+  newMarkerToken,
+  parseApplyOutput,
+  parseProbeOutput,
+  probeDigest,
+  type ApplyStep,
+  type StepOutcome,
+} from './batch.ts';
+import type { TaskResultEvent, TaskStatus } from './events.ts';
+
+/** A task ready to run on one host: the role's task plus where it came from. */
+export interface HostTask {
+  id: string;
+  name: string;
+  role: string | null;
+  op: Operation;
+  notify: string[];
+  when?: (facts: Facts) => boolean;
+}
+
+export interface HostHandler {
+  id: string;
+  name: string;
+  role: string | null;
+  op: Operation;
+}
+
+/** The connection as the host runner needs it: one method, counted by the caller. */
+export interface ScriptRunner {
+  run(script: string, onStdout?: (chunk: string) => void): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  executions(): number;
+}
+
+export interface HostPlayOptions {
+  host: string;
+  play: string;
+  check: boolean;
+  /** facts from an earlier play of this run; gathered with the first probes when absent */
+  facts: Facts | null;
+  factsScript: string;
+  parseFacts(stdout: string): Facts;
+  emit(event: TaskResultEvent): void;
+  /** checked between executions: an aborted run (Ctrl-C, any_errors_fatal) stops here */
+  stopped(): boolean;
+}
+
+export interface HostPlayResult {
+  facts: Facts | null;
+  failed: boolean;
+  /** the run stopped before finishing this host's tasks */
+  interrupted: boolean;
+}
+
+const OUTPUT_TAIL_LINES = 20;
+
+export class ExecutionError extends Error {
+  override name = 'ExecutionError';
+}
+
+type Decision =
+  | { task: HostTask; kind: 'skip' }
+  | { task: HostTask; kind: 'plan'; plan: Plan; probed: ProbeOutput | null }
+  | { task: HostTask; kind: 'error'; message: string };
+
+export async function runHostPlay(
+  runner: ScriptRunner,
+  tasks: HostTask[],
+  handlers: HostHandler[],
+  options: HostPlayOptions,
+): Promise<HostPlayResult> {
+  const { emit } = options;
+  let facts = options.facts;
+  const notified = new Set<string>();
+  const handlerByName = new Map(handlers.map((h) => [h.name, h]));
+
+  const report = (task: HostTask | HostHandler, kind: 'task' | 'handler', status: TaskStatus, extra: Partial<TaskResultEvent> = {}) =>
+    emit({
+      type: 'task',
+      host: options.host,
+      play: options.play,
+      role: task.role,
+      task: task.name,
+      kind,
+      status,
+      changed: status === 'changed',
+      durationMs: 0,
+      remoteExecutions: runner.executions(),
+      ...extra,
+    });
+
+  // Probes of tasks from `from` on, plus every handler's (a handler's plan may need its probe).
+  let from = 0;
+  const maxRounds = tasks.length + 2;
+  for (let round = 0; round < maxRounds; round++) {
+    if (options.stopped()) return { facts, failed: false, interrupted: true };
+    const pending = tasks.slice(from);
+    const token = newMarkerToken();
+    const probeStart = Date.now();
+    const probeRun = await runner.run(
+      buildProbeScript(
+        token,
+        facts ? null : options.factsScript,
+        [...pending, ...handlers].map((t) => ({ id: t.id, probe: t.op.probe() })),
+      ),
+    );
+    const probed = parseProbeOutput(token, probeRun.stdout);
+    if (!probed.complete) {
+      throw new ExecutionError(
+        `probing the host's state failed (exit code ${probeRun.exitCode})${tail(probeRun.stderr || probeRun.stdout)}`,
+      );
+    }
+    facts ??= options.parseFacts(probed.facts ?? '');
+    const probeMs = Date.now() - probeStart;
+
+    const decisions: Decision[] = pending.map((task) => decide(task, facts!, probed.probes.get(task.id) ?? null));
+    const firstError = decisions.findIndex((d) => d.kind === 'error');
+    const planned = firstError === -1 ? decisions : decisions.slice(0, firstError);
+
+    if (options.check) {
+      for (const d of planned) reportDecision(d, { check: true });
+      if (firstError !== -1) return fail(decisions[firstError]!);
+      for (const d of planned) if (d.kind === 'plan' && d.plan.changed) d.task.notify.forEach((n) => notified.add(n));
+      reportHandlersInCheck();
+      return { facts, failed: false, interrupted: false };
+    }
+
+    // Tasks before the first change are settled now; from the first change on, each step is
+    // re-verified on the host just before it runs.
+    const firstChange = planned.findIndex((d) => d.kind === 'plan' && d.plan.changed);
+    const settled = firstChange === -1 ? planned : planned.slice(0, firstChange);
+    for (const d of settled) reportDecision(d, { check: false, durationMs: probeMs / Math.max(1, pending.length) });
+    if (firstChange === -1 && firstError !== -1) return fail(decisions[firstError]!);
+
+    const steps: ApplyStep[] = [];
+    const byId = new Map<string, Decision>();
+    for (const d of firstChange === -1 ? [] : planned.slice(firstChange)) {
+      if (d.kind !== 'plan') continue;
+      byId.set(d.task.id, d);
+      const guard = d.probed && d.task.op.probe().trim() !== '' ? { probe: d.task.op.probe(), digest: probeDigest(d.probed) } : undefined;
+      steps.push({ id: d.task.id, script: d.plan.changed ? d.plan.script : ':', ...(guard ? { guard } : {}) });
+    }
+    // Handlers go in the same execution when no planning error stops the host first; the script
+    // stops before them if a step fails or turns out stale.
+    const toNotify = new Set(notified);
+    for (const d of byId.values()) if (d.kind === 'plan' && d.plan.changed) d.task.notify.forEach((n) => toNotify.add(n));
+    const handlerSteps = firstError === -1 ? planHandlers(facts, probed.probes, toNotify) : [];
+    if (handlerSteps === null) return { facts, failed: true, interrupted: false };
+    steps.push(...handlerSteps.map((h) => ({ id: h.handler.id, script: h.script })));
+    if (steps.length === 0) return { facts, failed: false, interrupted: false };
+
+    if (options.stopped()) return { facts, failed: false, interrupted: true };
+    const applyToken = newMarkerToken();
+    const stepStart = new Map<string, number>();
+    const stepEnd = new Map<string, number>();
+    const watcher = markerWatcher(applyToken, (kind, id) => (kind === 'begin' ? stepStart : stepEnd).set(id, Date.now()));
+    const applyRun = await runner.run(buildApplyScript(applyToken, steps), watcher);
+    const outcome = parseApplyOutput(applyToken, applyRun.stdout);
+    const duration = (id: string) => (stepEnd.get(id) ?? Date.now()) - (stepStart.get(id) ?? Date.now());
+
+    let staleAt: string | null = null;
+    for (const step of outcome.steps) {
+      const handler = handlers.find((h) => h.id === step.id);
+      if (handler) {
+        if (step.status !== 'done' || step.exitCode !== 0) {
+          report(handler, 'handler', 'failed', { message: failureMessage(step), durationMs: duration(step.id) });
+          return { facts, failed: true, interrupted: false };
+        }
+        const plan = handlerSteps.find((h) => h.handler.id === step.id)!;
+        report(handler, 'handler', 'changed', { summary: plan.summary, durationMs: duration(step.id), ...verbose(plan.script, step.output) });
+        continue;
+      }
+      const d = byId.get(step.id);
+      if (!d || d.kind !== 'plan') continue;
+      if (step.status === 'stale') {
+        staleAt = step.id;
+        break;
+      }
+      if (step.status === 'cut-off' || step.exitCode !== 0) {
+        report(d.task, 'task', 'failed', { message: failureMessage(step), durationMs: duration(step.id) });
+        return { facts, failed: true, interrupted: false };
+      }
+      if (d.plan.changed) d.task.notify.forEach((n) => notified.add(n));
+      reportDecision(d, { check: false, durationMs: duration(step.id), output: step.output });
+    }
+    if (staleAt !== null) {
+      from = tasks.findIndex((t) => t.id === staleAt);
+      continue;
+    }
+    if (!outcome.complete) {
+      throw new ExecutionError(`the change script stopped early (exit code ${applyRun.exitCode})${tail(applyRun.stderr)}`);
+    }
+    if (firstError !== -1) return fail(decisions[firstError]!);
+    return { facts, failed: false, interrupted: false };
+  }
+  throw new ExecutionError(`the host's state kept changing under the run (${maxRounds} probe rounds): is another tool changing it?`);
+
+  function decide(task: HostTask, f: Facts, probe: ProbeOutput | null): Decision {
+    if (task.when && !task.when(f)) return { task, kind: 'skip' };
+    try {
+      return { task, kind: 'plan', plan: task.op.plan(f, probe ?? { stdout: '', exitCode: 0 }), probed: probe };
+    } catch (error) {
+      if (error instanceof OperationError) return { task, kind: 'error', message: error.message };
+      throw error;
+    }
+  }
+
+  function reportDecision(d: Decision, how: { check: boolean; durationMs?: number; output?: string }) {
+    const durationMs = how.durationMs ?? 0;
+    if (d.kind === 'skip') report(d.task, 'task', 'skipped', { durationMs });
+    else if (d.kind === 'error') report(d.task, 'task', 'failed', { message: d.message, durationMs });
+    else if (!d.plan.changed) report(d.task, 'task', 'ok', { durationMs, ...(d.plan.note ? { summary: d.plan.note } : {}) });
+    else
+      report(d.task, 'task', 'changed', {
+        summary: d.plan.summary,
+        durationMs,
+        ...(d.plan.diff ? { diff: d.plan.diff } : {}),
+        ...verbose(d.plan.script, how.output),
+      });
+  }
+
+  function fail(d: Decision): HostPlayResult {
+    if (d.kind === 'error') report(d.task, 'task', 'failed', { message: d.message });
+    return { facts, failed: true, interrupted: false };
+  }
+
+  function planHandlers(f: Facts, probes: Map<string, ProbeOutput>, names: Set<string>) {
+    const out: { handler: HostHandler; script: string; summary: string }[] = [];
+    for (const handler of handlers) {
+      if (!names.has(handler.name)) continue;
+      try {
+        const plan = handler.op.plan(f, probes.get(handler.id) ?? { stdout: '', exitCode: 0 });
+        if (plan.changed) out.push({ handler, script: plan.script, summary: plan.summary });
+      } catch (error) {
+        if (!(error instanceof OperationError)) throw error;
+        report(handler, 'handler', 'failed', { message: error.message });
+        return null;
+      }
+    }
+    return out;
+  }
+
+  function reportHandlersInCheck() {
+    for (const name of notified) {
+      const handler = handlerByName.get(name);
+      if (handler) report(handler, 'handler', 'changed', { summary: `would run handler ${handler.name}` });
+    }
+  }
+
+  function verbose(script: string, output: string | undefined): Partial<TaskResultEvent> {
+    return output === undefined ? { script } : { script, output };
+  }
+
+  function failureMessage(step: StepOutcome): string {
+    if (step.status === 'cut-off') return `the connection ended while this task ran${tail(step.output)}`;
+    if (step.status === 'stale') return 'state changed under the run';
+    return `the change failed with exit code ${step.exitCode}${tail(step.output)}`;
+  }
+}
+
+/** The last lines of a command's output, for failure messages. */
+export function tail(text: string, lines = OUTPUT_TAIL_LINES): string {
+  const trimmed = text.trimEnd();
+  if (trimmed === '') return '';
+  const all = trimmed.split('\n');
+  const shown = all.slice(-lines);
+  return `${all.length > lines ? `; last ${lines} lines of output:` : '; output:'}\n${shown.map((l) => `    ${l}`).join('\n')}`;
+}
+
+/** Calls back as each marker line of a streamed script output arrives (for step durations). */
+function markerWatcher(token: string, onMarker: (kind: string, id: string) => void): (chunk: string) => void {
+  let buffer = '';
+  return (chunk) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) !== -1) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line.startsWith(`${token} `)) {
+        const [kind, id] = line.slice(token.length + 1).split(' ');
+        if (kind && id) onMarker(kind, id);
+      }
+    }
+  };
+}

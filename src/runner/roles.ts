@@ -1,0 +1,43 @@
+// Finding and loading roles: roles/<name>/index.ts, whose default export comes from defineRole.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UserError, type ErrorLocation } from '../core/errors.ts';
+import type { Role } from '../core/task.ts';
+import { suggest } from '../core/suggest.ts';
+import { readdirSync } from 'node:fs';
+
+/** The roles that ship with provision, used when the playbook's own roles/ has no such role. */
+export const builtinRolesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../roles');
+
+export function roleSearchPath(playbookFile: string): string[] {
+  const dir = path.dirname(path.resolve(playbookFile));
+  return [...new Set([path.join(dir, 'roles'), path.join(dir, '..', 'roles'), builtinRolesDir])];
+}
+
+const ROLE_ENTRY_FILES = ['index.ts', 'index.js'];
+
+export async function loadRole(name: string, searchPath: string[], where: ErrorLocation): Promise<Role> {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new UserError(`invalid role name '${name}'`, where, 'role names are folder names: letters, digits, _ . -');
+  }
+  for (const dir of searchPath) {
+    for (const entry of ROLE_ENTRY_FILES) {
+      const file = path.join(dir, name, entry);
+      if (!existsSync(file)) continue;
+      const module = (await import(pathToFileURL(file).href)) as { default?: Role };
+      const role = module.default;
+      if (!role || typeof role.tasks !== 'function' || typeof role.defaults !== 'object') {
+        throw new UserError(`${file} does not export a role`, where, 'export default defineRole({ name, defaults, tasks })');
+      }
+      return role;
+    }
+  }
+  const known = searchPath.flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
+  const hint = suggest(name, known);
+  throw new UserError(
+    `unknown role '${name}'`,
+    where,
+    `${hint ? `did you mean '${hint}'? ` : ''}roles are looked up in: ${searchPath.join(', ')}`,
+  );
+}

@@ -1,0 +1,262 @@
+// The run: plays in order; in each play, hosts in parallel (--forks) and each host's tasks in order
+// (see host-play.ts). A failed or unreachable host leaves the later plays, as in Ansible; one host's
+// failure stops the others only when the play says any_errors_fatal.
+import type { Facts } from '../core/facts.ts';
+import { UserError } from '../core/errors.ts';
+import type { Handler, Role, Task } from '../core/task.ts';
+import type { Connector } from '../connectors/connector.ts';
+import { factsScript } from '../facts/script.ts';
+import { parseFacts } from '../facts/parse.ts';
+import { interpolateVars } from '../inventory/interpolate.ts';
+import type { Inventory, InventoryHost } from '../inventory/model.ts';
+import { selectHosts } from '../inventory/pattern.ts';
+import { mergeVars, runVarLayers, type VarLayer } from '../inventory/precedence.ts';
+import type { Play, Playbook } from '../playbook/model.ts';
+import type { Reporter, TaskResultEvent } from './events.ts';
+import { runHostPlay, ExecutionError, type HostHandler, type HostTask, type ScriptRunner } from './host-play.ts';
+import { acquireHostLock, HostBusyError } from './lock.ts';
+import { forEachLimited } from './pool.ts';
+import { RecapCounter } from '../report/recap.ts';
+import { loadRole, roleSearchPath } from './roles.ts';
+import { selectByTags, type TagFilter } from './tags.ts';
+import { strictVars } from './strict-vars.ts';
+
+export interface RunOptions {
+  check: boolean;
+  forks: number;
+  limit?: string;
+  tags: TagFilter;
+  extraVars?: VarLayer;
+  lockTimeoutSeconds: number;
+  /** aborted on Ctrl-C: hosts stop between executions */
+  signal?: AbortSignal;
+  connect(host: InventoryHost): Connector;
+}
+
+export const EXIT = { ok: 0, inputError: 1, failed: 2, unreachable: 4, interrupted: 130 } as const;
+
+interface HostSession {
+  host: InventoryHost;
+  connector: Connector;
+  executions: number;
+  facts: Facts | null;
+  release?: () => Promise<void>;
+  /** set once the host failed or was unreachable: it takes no part in later plays */
+  out?: 'failed' | 'unreachable';
+}
+
+export async function runPlaybook(inventory: Inventory, playbook: Playbook, reporter: Reporter, options: RunOptions): Promise<number> {
+  const started = Date.now();
+  const recap = new RecapCounter();
+  const emit: Reporter['emit'] = (event) => {
+    recap.add(event);
+    reporter.emit(event);
+  };
+  const sessions = new Map<string, HostSession>();
+  const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : null;
+  // Roles are loaded (and every reference checked) before anything runs on any host.
+  const roles = await loadPlayRoles(playbook);
+  let stopAll = false;
+  const stopped = () => stopAll || options.signal?.aborted === true;
+
+  try {
+    for (const play of playbook.plays) {
+      if (stopped()) break;
+      const names = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
+      const hosts = names.filter((h) => !sessions.get(h)?.out);
+      emit({ type: 'play-start', play: play.name, hosts });
+      let playFailed = false;
+      await forEachLimited(hosts, options.forks, async (name) => {
+        if (stopped()) return;
+        const session = await openSession(name);
+        if (!session) return;
+        const failed = await runPlayOnHost(play, session);
+        if (failed) {
+          session.out = 'failed';
+          playFailed = true;
+          if (play.anyErrorsFatal) stopAll = true;
+        }
+        emit({ type: 'host-done', host: name, play: play.name, failed });
+      });
+      if (playFailed && play.anyErrorsFatal) {
+        emit({ type: 'warning', message: `play "${play.name}" has any_errors_fatal and a host failed: stopping every host` });
+      }
+    }
+  } finally {
+    await Promise.all(
+      [...sessions.values()].map(async (s) => {
+        await s.release?.().catch(() => undefined);
+        await s.connector.close().catch(() => undefined);
+      }),
+    );
+  }
+
+  for (const s of sessions.values()) recap.setExecutions(s.host.name, s.executions);
+  const rows = recap.result();
+  const interrupted = options.signal?.aborted === true;
+  const exitCode = interrupted
+    ? EXIT.interrupted
+    : rows.some((r) => r.unreachable > 0)
+      ? EXIT.unreachable
+      : rows.some((r) => r.failed > 0)
+        ? EXIT.failed
+        : EXIT.ok;
+  emit({ type: 'recap', hosts: rows, interrupted, exitCode, durationMs: Date.now() - started });
+  return exitCode;
+
+  async function openSession(name: string): Promise<HostSession | null> {
+    const existing = sessions.get(name);
+    if (existing) return existing.out ? null : existing;
+    const host = inventory.hosts.get(name)!;
+    const session: HostSession = { host, connector: options.connect(host), executions: 0, facts: null };
+    sessions.set(name, session);
+    try {
+      await session.connector.connect();
+      session.executions += 1;
+      session.release = await acquireHostLock(
+        { run: (script, o) => session.connector.run(script, o) },
+        options.lockTimeoutSeconds,
+      );
+      return session;
+    } catch (error) {
+      session.out = 'unreachable';
+      emit({ type: 'host-unreachable', host: name, play: '', message: describe(error), remoteExecutions: session.executions });
+      return null;
+    }
+  }
+
+  async function runPlayOnHost(play: Play, session: HostSession): Promise<boolean> {
+    const { host } = session;
+    let built: { tasks: HostTask[]; handlers: HostHandler[] };
+    try {
+      built = buildHostTasks(play, host);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      emit(failure(play, host.name, error.where.task ?? 'preparing tasks', error.format()));
+      return true;
+    }
+    const runner: ScriptRunner = {
+      run: async (script, onStdout) => {
+        session.executions += 1;
+        return session.connector.run(script, onStdout ? { onStdout } : {});
+      },
+      executions: () => session.executions,
+    };
+    try {
+      const result = await runHostPlay(runner, built.tasks, built.handlers, {
+        host: host.name,
+        play: play.name,
+        check: options.check,
+        facts: session.facts,
+        factsScript: factsScript(),
+        parseFacts,
+        emit,
+        stopped,
+      });
+      session.facts = result.facts;
+      return result.failed;
+    } catch (error) {
+      if (error instanceof ExecutionError) {
+        emit(failure(play, host.name, 'running tasks', error.message));
+        return true;
+      }
+      if (isConnectionError(error)) {
+        session.out = 'unreachable';
+        emit({ type: 'host-unreachable', host: host.name, play: play.name, message: describe(error), remoteExecutions: session.executions });
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  function failure(play: Play, host: string, task: string, message: string): TaskResultEvent {
+    return {
+      type: 'task',
+      host,
+      play: play.name,
+      role: null,
+      task,
+      kind: 'task',
+      status: 'failed',
+      changed: false,
+      message,
+      durationMs: 0,
+      remoteExecutions: sessions.get(host)?.executions ?? 0,
+    };
+  }
+
+  function buildHostTasks(play: Play, host: InventoryHost): { tasks: HostTask[]; handlers: HostHandler[] } {
+    const tasks: HostTask[] = [];
+    const handlers: HostHandler[] = [];
+    const handlerNames = new Set<string>();
+    const allHosts = [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address, groups: h.groups, vars: h.vars }));
+    for (const ref of play.roles) {
+      const role = roles.get(ref.name)!;
+      const merged = mergeVars(
+        runVarLayers({
+          role: { name: role.name, defaults: role.defaults },
+          host,
+          play: { name: play.name, vars: play.vars, ...(play.varOrigin ? { varOrigin: play.varOrigin } : {}) },
+          roleParams: { vars: ref.vars, ...(ref.varOrigin ? { varOrigin: ref.varOrigin } : {}) },
+          ...(options.extraVars ? { extraVars: options.extraVars } : {}),
+        }),
+      );
+      const vars = interpolateVars(merged.vars, merged.origin, { literal: inventory.secrets });
+      const ctx = {
+        vars: strictVars(vars, { role: role.name, host: host.name }),
+        host: { name: host.name, address: host.address, groups: host.groups },
+        inventory: { hosts: allHosts },
+      };
+      const roleTasks: Task[] = role.tasks(ctx);
+      const inherited = [...play.tags, ...ref.tags];
+      for (const task of selectByTags(roleTasks, inherited, options.tags)) {
+        tasks.push({
+          id: `t${tasks.length}`,
+          name: task.name,
+          role: role.name,
+          op: task.op,
+          notify: task.notify ?? [],
+          ...(task.when ? { when: task.when } : {}),
+        });
+      }
+      for (const handler of (role.handlers?.(ctx) ?? []) as Handler[]) {
+        if (handlerNames.has(handler.name)) continue;
+        handlerNames.add(handler.name);
+        handlers.push({ id: `h${handlers.length}`, name: handler.name, role: role.name, op: handler.op });
+      }
+    }
+    for (const task of tasks) {
+      for (const name of task.notify) {
+        if (!handlerNames.has(name)) {
+          throw new UserError(`task notifies '${name}', but no role of this play defines a handler by that name`, { host: host.name, task: task.name }, `handlers here: ${[...handlerNames].join(', ') || 'none'}`);
+        }
+      }
+    }
+    return { tasks, handlers };
+  }
+}
+
+async function loadPlayRoles(playbook: Playbook): Promise<Map<string, Role>> {
+  const roles = new Map<string, Role>();
+  const searchPath = roleSearchPath(playbook.file);
+  for (const play of playbook.plays) {
+    for (const ref of play.roles) {
+      if (!roles.has(ref.name)) roles.set(ref.name, await loadRole(ref.name, searchPath, ref.source));
+    }
+  }
+  return roles;
+}
+
+function isConnectionError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ConnectionError';
+}
+
+function describe(error: unknown): string {
+  if (error instanceof HostBusyError) return error.message;
+  if (error instanceof UserError) return error.format();
+  if (error instanceof Error) {
+    const hint = (error as { hint?: string }).hint;
+    return hint ? `${error.message}\n  ${hint}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,183 @@
+// The host runner against a real POSIX shell on this machine, with small test operations working
+// in a temp directory: batching, re-probing after a change invalidates a later probe, handlers,
+// failures and check mode.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OperationError, type Operation } from '../../../src/core/operation.ts';
+import { sh } from '../../../src/core/shell.ts';
+import { runHostPlay, type HostTask, type HostHandler, type ScriptRunner } from '../../../src/runner/host-play.ts';
+import type { TaskResultEvent } from '../../../src/runner/events.ts';
+import { factsFor } from '../../support/facts.ts';
+
+const SHELLS = ['/bin/dash', 'busybox'];
+
+function shellRunner(shell: string): ScriptRunner & { scripts: string[] } {
+  const scripts: string[] = [];
+  return {
+    scripts,
+    executions: () => scripts.length,
+    run: (script, onStdout) =>
+      new Promise((resolve, reject) => {
+        scripts.push(script);
+        const args = shell === 'busybox' ? ['sh', '-s'] : ['-s'];
+        const child = spawn(shell, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c.toString();
+          onStdout?.(c.toString());
+        });
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? -1 }));
+        child.stdin.end(script);
+      }),
+  };
+}
+
+/** A file with exact content: the smallest operation that has a probe and a change. */
+function content(file: string, text: string): Operation {
+  return {
+    kind: 'test-content',
+    target: file,
+    probe: () => sh`cat ${file} 2>/dev/null || echo '<absent>'`,
+    plan: (_facts, probed) =>
+      probed.stdout === text
+        ? { changed: false }
+        : { changed: true, summary: `write ${file}`, script: sh`printf '%s' ${text} > ${file}`, diff: [{ path: file, before: null, after: text }] },
+  };
+}
+
+/** Appends a line to a file every time it runs (to count how often a step ran). */
+function append(file: string, line: string): Operation {
+  return { kind: 'test-append', target: file, probe: () => '', plan: () => ({ changed: true, summary: `append to ${file}`, script: sh`echo ${line} >> ${file}` }) };
+}
+
+function failing(): Operation {
+  return { kind: 'test-fail', target: 'x', probe: () => '', plan: () => ({ changed: true, summary: 'fail', script: `echo "boom on stderr" >&2\nexit 3` }) };
+}
+
+const task = (id: number, name: string, op: Operation, notify: string[] = []): HostTask => ({ id: `t${id}`, name, role: 'test', op, notify });
+const handler = (id: number, name: string, op: Operation): HostHandler => ({ id: `h${id}`, name, role: 'test', op });
+
+describe.each(SHELLS)('runHostPlay under %s', (shell) => {
+  let dir: string;
+  let events: TaskResultEvent[];
+  const options = (check = false) => ({
+    host: 'h',
+    play: 'p',
+    check,
+    facts: factsFor('debian12'),
+    factsScript: 'echo facts',
+    parseFacts: () => factsFor('debian12'),
+    emit: (e: TaskResultEvent) => events.push(e),
+    stopped: () => false,
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'provision-hostplay-'));
+    events = [];
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('probes once and applies once, whatever the number of tasks', async () => {
+    for (const n of [3, 30]) {
+      const runner = shellRunner(shell);
+      const tasks = Array.from({ length: n }, (_, i) => task(i, `file ${i}`, content(path.join(dir, `f${n}-${i}`), `v${i}\n`)));
+      const result = await runHostPlay(runner, tasks, [], options());
+      expect(result.failed).toBe(false);
+      expect(runner.executions()).toBe(2);
+      expect(events.filter((e) => e.status === 'changed')).toHaveLength(n);
+      events = [];
+      const again = shellRunner(shell);
+      await runHostPlay(again, tasks, [], options());
+      expect(again.executions()).toBe(1);
+      expect(events.every((e) => e.status === 'ok')).toBe(true);
+      events = [];
+    }
+  });
+
+  it('re-probes a task whose state an earlier task changed, instead of acting on a stale probe', async () => {
+    const f = path.join(dir, 'shared');
+    const runner = shellRunner(shell);
+    // Task 0 writes A; task 1 wants B in the same file: its probe (absent) went stale when task 0 ran.
+    // Task 2 was "ok" at probe time (A... no: it wants A) and must be re-checked after task 1.
+    const tasks = [task(0, 'write A', content(f, 'A')), task(1, 'write B', content(f, 'B')), task(2, 'log', append(path.join(dir, 'log'), 'ran'))];
+    const result = await runHostPlay(runner, tasks, [], options());
+    expect(result.failed).toBe(false);
+    expect(readFileSync(f, 'utf8')).toBe('B');
+    expect(readFileSync(path.join(dir, 'log'), 'utf8')).toBe('ran\n');
+    expect(events.map((e) => [e.task, e.status])).toEqual([
+      ['write A', 'changed'],
+      ['write B', 'changed'],
+      ['log', 'changed'],
+    ]);
+    // probe, apply (stops at the stale task 1), probe from task 1, apply
+    expect(runner.executions()).toBe(4);
+  });
+
+  it('re-checks an "ok" task whose state an earlier change altered', async () => {
+    const f = path.join(dir, 'conf');
+    writeFileSync(f, 'B');
+    const tasks = [task(0, 'package clobbers conf', content(f, 'default')), task(1, 'conf is B', content(f, 'B'))];
+    await runHostPlay(shellRunner(shell), tasks, [], options());
+    expect(readFileSync(f, 'utf8')).toBe('B');
+    expect(events.map((e) => e.status)).toEqual(['changed', 'changed']);
+  });
+
+  it('runs a notified handler once, after the tasks, in the same execution', async () => {
+    const log = path.join(dir, 'log');
+    const runner = shellRunner(shell);
+    const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a'), ['restart']), task(1, 'b', content(path.join(dir, 'b'), 'b'), ['restart'])];
+    const handlers = [handler(0, 'restart', append(log, 'restarted')), handler(1, 'unused', append(log, 'never'))];
+    await runHostPlay(runner, tasks, handlers, options());
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+    expect(runner.executions()).toBe(2);
+    expect(events.at(-1)).toMatchObject({ kind: 'handler', task: 'restart', status: 'changed' });
+    // nothing changed the second time: the handler is not notified
+    events = [];
+    await runHostPlay(shellRunner(shell), tasks, handlers, options());
+    expect(readFileSync(log, 'utf8')).toBe('restarted\n');
+  });
+
+  it('stops the host at the first failing step, with its exit code and output, and skips handlers', async () => {
+    const log = path.join(dir, 'log');
+    const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a'), ['h']), task(1, 'breaks', failing()), task(2, 'after', append(log, 'after'))];
+    const result = await runHostPlay(shellRunner(shell), tasks, [handler(0, 'h', append(log, 'handler'))], options());
+    expect(result.failed).toBe(true);
+    expect(existsSync(log)).toBe(false);
+    const failed = events.find((e) => e.status === 'failed')!;
+    expect(failed.task).toBe('breaks');
+    expect(failed.message).toContain('exit code 3');
+    expect(failed.message).toContain('boom on stderr');
+  });
+
+  it('reports a planning error as a failed task, after applying the tasks before it', async () => {
+    const bad: Operation = { kind: 'x', target: 'x', probe: () => '', plan: () => { throw new OperationError('no package name for CentOS 5'); } };
+    const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a')), task(1, 'bad', bad), task(2, 'c', content(path.join(dir, 'c'), 'c'))];
+    const result = await runHostPlay(shellRunner(shell), tasks, [], options());
+    expect(result.failed).toBe(true);
+    expect(readFileSync(path.join(dir, 'a'), 'utf8')).toBe('a');
+    expect(existsSync(path.join(dir, 'c'))).toBe(false);
+    expect(events.map((e) => [e.task, e.status])).toEqual([['a', 'changed'], ['bad', 'failed']]);
+  });
+
+  it('changes nothing in check mode and reports what would change', async () => {
+    const before = execFileSync('ls', ['-A', dir]).toString();
+    const runner = shellRunner(shell);
+    const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a'), ['h']), task(1, 'b', append(path.join(dir, 'b'), 'x'))];
+    await runHostPlay(runner, tasks, [handler(0, 'h', append(path.join(dir, 'h'), 'x'))], options(true));
+    expect(execFileSync('ls', ['-A', dir]).toString()).toBe(before);
+    expect(runner.executions()).toBe(1);
+    expect(events.map((e) => [e.task, e.status])).toEqual([['a', 'changed'], ['b', 'changed'], ['h', 'changed']]);
+  });
+
+  it('skips a task whose `when` is false for the facts', async () => {
+    const t = { ...task(0, 'el only', content(path.join(dir, 'a'), 'a')), when: () => false };
+    await runHostPlay(shellRunner(shell), [t], [], options());
+    expect(existsSync(path.join(dir, 'a'))).toBe(false);
+    expect(events[0]!.status).toBe('skipped');
+  });
+});
