@@ -1,11 +1,19 @@
 // Every value that reaches a target's shell goes through `quote`. Targets may have only dash or
 // busybox sh, so this is POSIX single-quoting, never bash's $'...' (which dash prints literally).
 
+// Words made only of safe characters that the shell still reads as syntax when they stand where a
+// command name is expected: reserved words (POSIX, plus bash's, as /bin/sh is bash on EL) and
+// assignments. Quoted, they are plain words everywhere.
+const reservedWords = new Set(['case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'if', 'in', 'then', 'until', 'while', 'function', 'select', 'time', 'coproc']);
+const assignment = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
 /** Quote one value as a single POSIX sh word that arrives unchanged (any string without NUL). */
 export function quote(value: string | number): string {
   const s = String(value);
   if (s.includes('\0')) throw new Error('a shell argument cannot contain a NUL byte');
-  if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) && !s.startsWith('-') && !s.startsWith('=')) return s;
+  const bare =
+    /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) && !s.startsWith('-') && !s.startsWith('=') && !reservedWords.has(s) && !assignment.test(s);
+  if (bare) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

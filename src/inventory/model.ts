@@ -1,0 +1,93 @@
+// The inventory as the runner uses it: every host with its connection settings resolved (defaults
+// applied, paths absolute) and its variables merged, every group with its members.
+import type { HOST_KEY_CHECKING, LEGACY_PROFILES, TRANSPORTS } from './schema.ts';
+import type { VarOrigin } from './precedence.ts';
+
+export type Transport = (typeof TRANSPORTS)[number];
+export type HostKeyChecking = (typeof HOST_KEY_CHECKING)[number];
+export type LegacyProfile = (typeof LEGACY_PROFILES)[number];
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+export interface SshOptions {
+  /** default accept-new: unknown hosts are recorded, changed keys refused */
+  hostKeyChecking: HostKeyChecking;
+  /** absolute; unset means the connector's default file */
+  knownHosts?: string;
+  /** seconds; default 10 */
+  connectTimeout: number;
+  /** seconds one remote execution may take; default 600 */
+  commandTimeout: number;
+  legacy?: LegacyProfile;
+  /** the inventory name of the host to connect through */
+  jump?: string;
+}
+
+export interface BecomeOptions {
+  sudo: boolean;
+  /** name of the environment variable holding the sudo password */
+  passwordEnv?: string;
+}
+
+export interface InventoryHost {
+  /** the inventory name */
+  name: string;
+  /** where to connect; defaults to the name */
+  address: string;
+  port: number;
+  user: string;
+  /** absolute path of the private key */
+  key?: string;
+  /** name of the environment variable holding the ssh password */
+  passwordEnv?: string;
+  transport: Transport;
+  ssh: SshOptions;
+  become?: BecomeOptions;
+  /** free-form settings for the lab that builds test hosts */
+  lab?: Record<string, unknown>;
+  /** every group the host belongs to, directly or through children, in precedence order ('all' first) */
+  groups: string[];
+  /**
+   * Inventory variables merged in precedence order (see precedence.ts): group vars from 'all' to
+   * the most specific group, then the host's own; not yet interpolated ({{ }} is resolved by the
+   * runner once role defaults, play vars and extra vars are merged in).
+   */
+  vars: Record<string, unknown>;
+  /** where each variable of `vars` was set */
+  varOrigin: Record<string, VarOrigin>;
+  /** where the host is first listed */
+  source: SourceLocation;
+}
+
+export interface Group {
+  name: string;
+  /** direct parent groups ('all' has none) */
+  parents: string[];
+  /** direct child groups */
+  children: string[];
+  /** every member host, including those of child groups, in inventory order */
+  hosts: string[];
+  /** distance from 'all' along the longest parent chain; orders group vars (deeper wins) */
+  depth: number;
+  /** the group's own variables: the inventory's, then its group_vars/ files' */
+  vars: Record<string, unknown>;
+  varOrigin: Record<string, VarOrigin>;
+  /** where the group is first defined */
+  source: SourceLocation;
+}
+
+export interface Inventory {
+  /** the inventory file, as given */
+  file: string;
+  /** its directory (group_vars/, host_vars/ and relative key paths are found there) */
+  dir: string;
+  /** in inventory order: the order in which hosts first appear in the file */
+  hosts: Map<string, InventoryHost>;
+  groups: Map<string, Group>;
+  /** values read with !env and from password_env variables: mask them in every output */
+  secrets: Set<string>;
+}

@@ -1,0 +1,90 @@
+// The inventory file as the user writes it: the one definition of its JSON Schema (checked by ajv)
+// and of its TypeScript types (Static<>). The resolved model the runner uses is in model.ts.
+import { Type, type Static } from '@sinclair/typebox';
+import { NamedMap, StringEnum, Vars } from './validate.ts';
+
+export const TRANSPORTS = ['local', 'ssh', 'docker', 'vagrant'] as const;
+export const HOST_KEY_CHECKING = ['strict', 'accept-new', 'off'] as const;
+/** Old targets whose sshd needs legacy algorithms (CentOS 5: diffie-hellman-group1-sha1, ssh-rsa, CBC ciphers). */
+export const LEGACY_PROFILES = ['centos5'] as const;
+
+// Host and group names appear in host patterns, where these characters are operators or wildcards.
+const NAME_PATTERN = '^[^\\s:,!&*?\\[\\]~]+$';
+const NAME_WORDS = 'without spaces or any of : , ! & * ? [ ] ~ (they have a meaning in host patterns)';
+export const HostName = Type.String({ pattern: NAME_PATTERN, expected: `a host name ${NAME_WORDS}` });
+export const GroupName = Type.String({ pattern: NAME_PATTERN, expected: `a group name ${NAME_WORDS}` });
+
+const EnvName = Type.String({
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  expected: 'the name of an environment variable (letters, digits and _)',
+});
+const NonEmpty = (expected: string) => Type.String({ minLength: 1, pattern: '^\\S', expected });
+const Seconds = (max: number) => Type.Number({ exclusiveMinimum: 0, maximum: max, expected: `a number of seconds above 0, at most ${max}` });
+
+export const SshSettings = Type.Object(
+  {
+    host_key_checking: Type.Optional(StringEnum(HOST_KEY_CHECKING)),
+    known_hosts: Type.Optional(NonEmpty('the path of a known_hosts file')),
+    connect_timeout: Type.Optional(Seconds(3600)),
+    command_timeout: Type.Optional(Seconds(7 * 24 * 3600)),
+    legacy: Type.Optional(StringEnum(LEGACY_PROFILES)),
+    jump: Type.Optional(Type.String({ minLength: 1, expected: 'the name of another host of this inventory' })),
+  },
+  { additionalProperties: false },
+);
+
+export const BecomeSettings = Type.Object(
+  {
+    sudo: Type.Optional(Type.Boolean()),
+    password_env: Type.Optional(EnvName),
+  },
+  { additionalProperties: false },
+);
+
+export const HostEntry = Type.Object(
+  {
+    address: Type.Optional(NonEmpty('an IP address or DNS name')),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, expected: 'an integer 1-65535' })),
+    user: Type.Optional(NonEmpty('a user name')),
+    key: Type.Optional(NonEmpty('the path of a private key file')),
+    password_env: Type.Optional(EnvName),
+    transport: Type.Optional(StringEnum(TRANSPORTS)),
+    ssh: Type.Optional(SshSettings),
+    become: Type.Optional(BecomeSettings),
+    lab: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { expected: 'a mapping of lab settings' })),
+    vars: Type.Optional(Vars),
+  },
+  {
+    additionalProperties: false,
+    unknownKeyHint: "host variables go under 'vars:'",
+    expected: "the host's settings as a mapping, e.g. { address: 192.168.2.250 } (or nothing)",
+  },
+);
+export type HostEntry = Static<typeof HostEntry>;
+
+export const GroupEntry = Type.Recursive(
+  (Group) =>
+    Type.Object(
+      {
+        hosts: Type.Optional(NamedMap(HostName, HostEntry)),
+        children: Type.Optional(NamedMap(GroupName, Group)),
+        vars: Type.Optional(Vars),
+      },
+      {
+        additionalProperties: false,
+        unknownKeyHint: "hosts go under 'hosts:', groups under 'children:', variables under 'vars:'",
+        expected: 'a group: a mapping with hosts:, children: and/or vars: (or nothing)',
+      },
+    ),
+  { $id: 'InventoryGroup' },
+);
+export type GroupEntry = Static<typeof GroupEntry>;
+
+export const InventoryFile = Type.Object(
+  { all: GroupEntry },
+  { additionalProperties: false, unknownKeyHint: "every group goes below 'all:' (under all.children)", expected: "a mapping with the key 'all'" },
+);
+export type InventoryFile = Static<typeof InventoryFile>;
+
+/** A group_vars/ or host_vars/ file: variables only. */
+export const VarsFile = Vars;

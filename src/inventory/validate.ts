@@ -1,0 +1,198 @@
+// Schema validation for the YAML files users write. Schemas are typebox values (one source for the
+// TypeScript types, via Static<>, and for the JSON Schema that ajv checks); this module turns ajv's
+// errors into messages a user can act on: file:line:column, the key path, what was expected, what
+// was found, and a suggestion for a misspelt key or value.
+//
+// Schemas may carry two annotations, read only here:
+//   expected       - how to say what a valid value is ("an integer 1-65535")
+//   unknownKeyHint - said after "unknown key 'x' in ..." when no known key is close to 'x'
+import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { UserError } from '../core/errors.ts';
+import { throwProblems } from './problems.ts';
+import { didYouMean } from './suggest.ts';
+import { formatPath, type PathSegment, type YamlFile } from './yaml-file.ts';
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+ajv.addKeyword('expected');
+ajv.addKeyword('unknownKeyHint');
+
+/** A string that must be one of `values`; a misspelt value gets a suggestion. */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { expected?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/**
+ * A mapping whose keys are names chosen by the user (hosts, groups, variables): every key must
+ * match `names`, every value `value`.
+ */
+export function NamedMap<T extends TSchema>(names: TString, value: T, options: { expected?: string } = {}) {
+  return Type.Record(Type.String(), value, { propertyNames: names, ...options });
+}
+
+/** Names usable in `{{ name }}`, so every variable defined in a file can be referenced. */
+export const VariableName = Type.String({
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  expected: 'a variable name: letters, digits and _, not starting with a digit',
+});
+
+/** A `vars:` mapping: variable name -> any value. */
+export const Vars = NamedMap(VariableName, Type.Unknown(), { expected: 'a mapping of variable names to values' });
+export type VarsValue = Static<typeof Vars>;
+
+export interface CheckContext {
+  /** the file the data came from (for positions) */
+  yaml: YamlFile;
+  /** names what the object at a path is, for "unknown key 'x' in <description>" */
+  describe?: (path: readonly PathSegment[]) => string;
+}
+
+export type Checker<T extends TSchema> = (data: unknown, context: CheckContext) => Static<T>;
+
+/** Compile a schema once; the checker returns the data typed, or throws every problem found. */
+export function compileChecker<T extends TSchema>(schema: T): Checker<T> {
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (data, context) => {
+    if (validate(data)) return data as Static<T>;
+    const problems = schemaProblems(validate.errors ?? [], data, context);
+    // Every failing keyword maps to a problem; should one ever not, ajv's own words are better than nothing.
+    if (problems.length === 0) problems.push(new UserError(ajv.errorsText(validate.errors), { file: context.yaml.file }));
+    throwProblems(problems);
+    return data as Static<T>;
+  };
+}
+
+function schemaProblems(errors: readonly ErrorObject[], data: unknown, context: CheckContext): UserError[] {
+  const problems: UserError[] = [];
+  for (const error of errors) {
+    const problem = problemFor(error, data, context);
+    if (problem !== undefined) problems.push(problem);
+  }
+  return problems;
+}
+
+function problemFor(error: ErrorObject, root: unknown, { yaml, describe = formatPath }: CheckContext): UserError | undefined {
+  const path = pointerToPath(error.instancePath, root);
+  const at = (target: readonly PathSegment[], part: 'key' | 'value' = 'value') => ({ file: yaml.file, ...yaml.locate(target, part) });
+  const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
+
+  if (error.keyword === 'propertyNames') return undefined; // reported by the inner error, which names the key
+  if (error.propertyName !== undefined) {
+    const name = error.propertyName;
+    const keyPath = [...path, name];
+    return new UserError(`${formatPath(keyPath)}: '${name}' is not a valid name in ${describe(path)}: expected ${expectedOf(parent, error)}`, at(keyPath, 'key'));
+  }
+  if (error.keyword === 'additionalProperties') {
+    const key = String((error.params as { additionalProperty: string }).additionalProperty);
+    const keyPath = [...path, key];
+    const allowed = Object.keys((parent.properties as Record<string, unknown> | undefined) ?? {});
+    const suggestion = didYouMean(key, allowed);
+    const extra = suggestion === '' && typeof parent.unknownKeyHint === 'string' ? `${parent.unknownKeyHint}; ` : '';
+    return new UserError(
+      `${formatPath(keyPath)}: unknown key '${key}' in ${describe(path)}${suggestion}`,
+      at(keyPath, 'key'),
+      `${extra}allowed keys: ${allowed.join(', ')}`,
+    );
+  }
+  if (error.keyword === 'required') {
+    const missing = String((error.params as { missingProperty: string }).missingProperty);
+    const schema = (parent.properties as Record<string, Record<string, unknown>> | undefined)?.[missing];
+    const expected = schema === undefined ? undefined : (schema.expected as string | undefined);
+    return new UserError(
+      `${formatPath(path)}: ${describe(path)} has no '${missing}'`,
+      at(path),
+      expected === undefined ? `add '${missing}:'` : `add '${missing}:' with ${expected}`,
+    );
+  }
+
+  const value = error.data;
+  const shown = showValue(value, yaml.secrets);
+  let message = `${formatPath(path)}: expected ${expectedOf(parent, error)}, got ${shown}`;
+  if (error.keyword === 'enum' && typeof value === 'string') message += didYouMean(value, (parent.enum as string[] | undefined) ?? []);
+  return new UserError(message, at(path), hintFor(error, value));
+}
+
+/** What a valid value is: the schema's own words, else derived from the failing keyword. */
+function expectedOf(schema: Record<string, unknown>, error: ErrorObject): string {
+  if (typeof schema.expected === 'string') return schema.expected;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'type':
+      return typeWords(String(params.type));
+    case 'enum':
+      return `one of ${((params.allowedValues as unknown[] | undefined) ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return JSON.stringify(params.allowedValue);
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `a number ${String(params.comparison)} ${String(params.limit)}`;
+    case 'minLength':
+      return params.limit === 1 ? 'a non-empty string' : `a string of at least ${String(params.limit)} characters`;
+    case 'minItems':
+      return params.limit === 1 ? 'a non-empty list' : `a list of at least ${String(params.limit)} items`;
+    case 'pattern':
+      return `a string matching ${String(params.pattern)}`;
+    default:
+      return error.message ?? error.keyword;
+  }
+}
+
+function typeWords(type: string): string {
+  const words: Record<string, string> = {
+    integer: 'an integer',
+    number: 'a number',
+    string: 'a string',
+    boolean: 'true or false',
+    object: 'a mapping (key: value)',
+    array: 'a list',
+    null: 'nothing',
+  };
+  return type
+    .split(',')
+    .map((t) => words[t] ?? t)
+    .join(' or ');
+}
+
+// YAML 1.1 (what Ansible reads) took yes/no/on/off as booleans; YAML 1.2 (read here) does not.
+const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n']);
+
+function hintFor(error: ErrorObject, value: unknown): string | undefined {
+  const type = (error.params as { type?: string }).type;
+  if (error.keyword === 'type' && type === 'boolean' && typeof value === 'string' && YAML11_BOOLEANS.has(value.toLowerCase())) {
+    return `write true or false: in YAML 1.2, which this tool reads, '${value}' is a string`;
+  }
+  if (error.keyword === 'type' && (type === 'integer' || type === 'number') && typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+    return 'remove the quotes: a quoted number is a string';
+  }
+  return undefined;
+}
+
+/** How a wrong value is quoted back to the user; secrets from !env are never shown. */
+function showValue(value: unknown, secrets: ReadonlySet<string>): string {
+  if (typeof value === 'string') return secrets.has(value) ? 'a value read with !env (not shown)' : JSON.stringify(value);
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (typeof value === 'object') return Object.keys(value).length === 0 ? 'an empty mapping' : 'a mapping';
+  return String(value);
+}
+
+/** ajv's "/all/hosts/0" as path segments, array indexes as numbers (to print them as [0]). */
+function pointerToPath(pointer: string, root: unknown): PathSegment[] {
+  if (pointer === '') return [];
+  const path: PathSegment[] = [];
+  let node = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(node)) {
+      const index = Number(segment);
+      path.push(index);
+      node = node[index];
+    } else {
+      path.push(segment);
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
+    }
+  }
+  return path;
+}

@@ -1,0 +1,218 @@
+// Reading the YAML files users write (inventory, group_vars, host_vars, playbooks, -e @file) so
+// that every later error can point at file:line:column: the parsed document is kept beside the
+// plain data, and `locate` maps a key path in the data back to the node it came from.
+//
+// The one custom tag, `!env NAME`, reads NAME from the environment at load time. Such values are
+// secrets (passwords, auth keys): they are collected so the runner can mask them in every output,
+// and error messages never quote them.
+import { readFile } from 'node:fs/promises';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type ScalarTag,
+} from 'yaml';
+import { UserError } from '../core/errors.ts';
+import { throwProblems } from './problems.ts';
+
+export type PathSegment = string | number;
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface YamlFile {
+  /** the path as the user gave it (messages show it like this) */
+  file: string;
+  /** the document as plain data, `!env` values substituted; undefined for an empty file */
+  data: unknown;
+  /** values read with `!env` in this file */
+  secrets: Set<string>;
+  /**
+   * Where the value at `path` is written (or its key, with part 'key'). A path that leads into
+   * data the file does not spell out (a default, a normalised shorthand) gets the position of the
+   * deepest enclosing node that the file does contain.
+   */
+  locate(path: readonly PathSegment[], part?: 'key' | 'value'): Position;
+}
+
+export interface ParseOptions {
+  /** where `!env` reads from; process.env unless given (tests pass their own) */
+  env?: NodeJS.ProcessEnv;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `all.children.directors.hosts.lvs-master.port`, `[0].roles[1].role`; `(top level)` for []. */
+export function formatPath(path: readonly PathSegment[]): string {
+  if (path.length === 0) return '(top level)';
+  let out = '';
+  for (const segment of path) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  return out;
+}
+
+/** Read and parse a YAML file; `what` names it in the error for an unreadable file ("inventory"). */
+export async function readYamlFile(file: string, what: string, options: ParseOptions = {}): Promise<YamlFile> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new UserError(`cannot read ${what} ${file}: ${reason}`, { file }, `check the path of the ${what} file`);
+  }
+  return parseYaml(source, file, options);
+}
+
+/** Parse YAML text; throws a UserError (or InputProblems) for syntax errors and missing `!env` variables. */
+export function parseYaml(source: string, file: string, options: ParseOptions = {}): YamlFile {
+  const env = options.env ?? process.env;
+  const lineCounter = new LineCounter();
+  // The tag keeps its scalar as written; the walk below substitutes it, because only there are
+  // the key path (for the message) and the position (for the error location) known.
+  const envTag: ScalarTag = { tag: '!env', resolve: (text) => text };
+  // merge: '<<' keys, which Ansible inventories use to share settings between hosts.
+  const doc = parseDocument(source, { lineCounter, customTags: [envTag], merge: true, prettyErrors: true });
+  const position = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+
+  throwProblems([...doc.errors, ...doc.warnings].map((error) => syntaxProblem(error, file)));
+
+  const secrets = new Set<string>();
+  const problems: UserError[] = [];
+  walk(doc.contents, [], (node, path) => {
+    if (node.tag !== '!env') return;
+    // (yaml itself rejects !env on a list or mapping: the tag is defined for scalars only)
+    if (!isScalar(node)) return;
+    const at = { file, ...position(node.range?.[0] ?? 0) };
+    const name = String(node.value ?? '').trim();
+    if (!ENV_NAME.test(name)) {
+      const what = name === '' ? '!env without a variable name' : `'!env ${name}' is not an environment variable name`;
+      problems.push(new UserError(`${formatPath(path)}: ${what}`, at, 'name an environment variable: letters, digits and _ (e.g. !env HA_AUTH_KEY)'));
+      return;
+    }
+    const value = env[name];
+    if (value === undefined) {
+      problems.push(
+        new UserError(
+          `environment variable ${name} is not set (${formatPath(path)})`,
+          at,
+          `export ${name} before running, or replace '!env ${name}' in ${file} with a value`,
+        ),
+      );
+      return;
+    }
+    node.value = value;
+    if (value !== '') secrets.add(value);
+  });
+  throwProblems(problems);
+
+  return {
+    file,
+    data: doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 }),
+    secrets,
+    locate(path, part = 'value') {
+      const found = findNode(doc, path);
+      const node = part === 'key' && found.exact ? (found.key ?? found.node) : found.node;
+      return position(node?.range?.[0] ?? 0);
+    },
+  };
+}
+
+function syntaxProblem(error: { message: string; code: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, file: string): UserError {
+  // yaml's pretty message ends with " at line L, column C:" and a source excerpt; the location
+  // goes into `where` instead, and the excerpt is what the user's editor shows them anyway.
+  const message = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+  const start = error.linePos?.[0];
+  const where = start === undefined ? { file } : { file, line: start.line, column: start.col };
+  const hint =
+    error.code === 'DUPLICATE_KEY'
+      ? 'a key may appear only once in a mapping: remove or merge the repeated one'
+      : error.code === 'TAG_RESOLVE_FAILED'
+        ? error.message.includes('!env')
+          ? '!env takes the name of an environment variable, not a list or mapping (e.g. password: !env DB_PASSWORD)'
+          : 'the only tag supported here is !env (e.g. password: !env DB_PASSWORD)'
+        : error.code === 'MULTIPLE_DOCS'
+          ? 'put everything in one YAML document (remove the extra ---)'
+          : error.code === 'TAB_AS_INDENT'
+            ? 'indent YAML with spaces, not tabs'
+            : 'fix the YAML syntax here: check the indentation, the quoting, and that every ":" after a key is followed by a space';
+  return new UserError(`YAML syntax error: ${message}`, where, hint);
+}
+
+/** Visit every node below `node` with its key path; aliases are not followed (their anchor is visited). */
+function walk(node: unknown, path: PathSegment[], visit: (node: Node, path: PathSegment[]) => void): void {
+  if (isMap(node)) {
+    visit(node, path);
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      walk(pair.value, [...path, key], visit);
+    }
+  } else if (isSeq(node)) {
+    visit(node, path);
+    node.items.forEach((item, index) => walk(item, [...path, index], visit));
+  } else if (isScalar(node)) {
+    visit(node, path);
+  }
+}
+
+interface Found {
+  node: Node | undefined;
+  key?: Node;
+  exact: boolean;
+}
+
+function findNode(doc: Document, path: readonly PathSegment[]): Found {
+  let node = resolveAlias(doc, doc.contents as Node | null);
+  let key: Node | undefined;
+  for (const segment of path) {
+    const next = child(doc, node, segment);
+    if (next === undefined) return { node: node ?? undefined, exact: false };
+    ({ node, key } = next);
+  }
+  return { node: node ?? undefined, key, exact: true };
+}
+
+function child(doc: Document, node: Node | null, segment: PathSegment): { node: Node | null; key?: Node } | undefined {
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = node.items[segment];
+    return item === undefined ? undefined : { node: resolveAlias(doc, item as Node) };
+  }
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === String(segment)) {
+      // A key with no value ('client1:') has no value node; its key is where the value belongs.
+      const value = (pair.value as Node | null) ?? pair.key;
+      return { node: resolveAlias(doc, value), key: pair.key };
+    }
+  }
+  // Keys brought in by a merge ('<<: *defaults') are written at their anchor.
+  for (const pair of node.items) {
+    if (!isScalar(pair.key) || !isMergeKey(pair.key.value)) continue;
+    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+    for (const source of sources) {
+      const found = child(doc, resolveAlias(doc, source as Node), segment);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+// yaml represents the key of a merge ('<<:' when merge keys are on) as a symbol, not the string '<<'.
+function isMergeKey(value: unknown): boolean {
+  return typeof value === 'symbol' && value.description === '<<';
+}
+
+function resolveAlias(doc: Document, node: Node | null): Node | null {
+  if (isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? node;
+  return node;
+}
