@@ -75,7 +75,8 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
   const inventory = await loadInventory(inventoryFile);
   const playbook = await loadPlaybook(playbookFile);
   const extraVars = flags.extraVars.length > 0 ? await parseExtraVars(flags.extraVars) : undefined;
-  const redactor = new Redactor(inventory.secrets);
+  const secrets = new Set([...inventory.secrets, ...playbook.secrets, ...(extraVars?.secrets ?? [])]);
+  const redactor = new Redactor(secrets);
   const reporter = makeReporter(flags);
 
   const controller = new AbortController();
@@ -91,16 +92,18 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
   };
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
+  const events = new FanOut(redactor, [reporter]);
   try {
-    return await runPlaybook(inventory, playbook, new FanOut(redactor, [reporter]), {
+    return await runPlaybook(inventory, playbook, events, {
       check: flags.check,
       forks: flags.forks,
       ...(flags.limit ? { limit: flags.limit } : {}),
       tags: { only: flags.tags, skip: flags.skipTags },
       ...(extraVars ? { extraVars } : {}),
       lockTimeoutSeconds: flags.lockTimeout,
+      secrets,
       signal: controller.signal,
-      connect: (host) => createConnector(host, inventory),
+      connect: (host) => createConnector(host, { onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }) }),
     });
   } finally {
     process.off('SIGINT', onInterrupt);

@@ -13,7 +13,7 @@ import { command } from '../../../src/operations/command.ts';
 import { directory } from '../../../src/operations/directory.ts';
 import { file } from '../../../src/operations/file.ts';
 import { line } from '../../../src/operations/line.ts';
-import { applyWith, changeScript, cleanupShells, converge, facts, freshDir, probeWith, scriptFile, shells, type Shell } from './real-shell.ts';
+import { applyWith, changeScript, cleanup, converge, facts, freshDir, probeWith, scriptFile, shells, type Shell } from './real-shell.ts';
 
 /** Everything a shell could misread: quotes, expansions, escapes, printf directives, the probe's own markers. */
 const hostile = [
@@ -38,9 +38,16 @@ const hostile = [
 
 const uid = (path: string) => statSync(path).uid;
 const modeOf = (path: string) => statSync(path).mode & 0o7777;
+const sizeOf = (path: string) => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // renamed or removed since it was listed
+  }
+};
 const provisionTemporaries = (dir: string) => readdirSync(dir).filter((name) => name.includes('.provision-'));
 
-afterAll(() => cleanupShells());
+afterAll(() => cleanup());
 
 describe.each(shells())('under $name', (shell: Shell) => {
   let dir: string;
@@ -266,22 +273,35 @@ describe.each(shells())('under $name', (shell: Shell) => {
     // Large enough that the write takes several milliseconds, so the signal lands inside it.
     const large = `${'0123456789abcdef'.repeat(1024 * 1024)}\n`;
 
-    /** Starts the write, sends `signal` to the shell's process group once the temporary file exists. */
-    async function interrupt(path: string, signal: NodeJS.Signals, delayMs?: number): Promise<{ sawTemporary: boolean }> {
-      writeFileSync(path, old);
+    const scripts = new Map<string, string>();
+    /** The script replacing the old content by the large one (the same for every attempt). */
+    function planLargeWrite(path: string): string {
+      const cached = scripts.get(path);
+      if (cached !== undefined) return cached;
       const op = file({ path, content: large });
       const plan = op.plan(facts, probeWith(shell, op));
       if (!plan.changed) throw new Error('expected a change');
+      scripts.set(path, plan.script);
+      return plan.script;
+    }
+
+    /** Starts the write, sends `signal` to the shell's process group once the temporary file exists. */
+    async function interrupt(path: string, signal: NodeJS.Signals, delayMs?: number): Promise<{ sawTemporary: boolean }> {
+      writeFileSync(path, old);
       const [program = 'sh', ...args] = shell.command;
-      const script = scriptFile(changeScript(plan.script));
+      const script = scriptFile(changeScript(planLargeWrite(path)));
       const child = spawn(program, [...args, script], { env: shell.env, cwd: '/', detached: true, stdio: 'ignore' });
       const exited = new Promise<void>((done) => child.once('exit', () => done()));
       const pid = child.pid;
       if (pid === undefined) throw new Error(`could not start ${shell.name}`);
       let sawTemporary = false;
       if (delayMs === undefined) {
+        // Non-empty: mktemp has returned and printf is writing (or has written) the content. Stop
+        // looking once the target has been replaced: the window has passed.
         const deadline = Date.now() + 10_000;
-        while (!sawTemporary && Date.now() < deadline) sawTemporary = provisionTemporaries(dir).length > 0;
+        while (!sawTemporary && sizeOf(path) === old.length && Date.now() < deadline) {
+          sawTemporary = provisionTemporaries(dir).some((name) => sizeOf(join(dir, name)) > 0);
+        }
       } else {
         await sleep(delayMs);
       }
@@ -304,13 +324,49 @@ describe.each(shells())('under $name', (shell: Shell) => {
       return { sawTemporary };
     }
 
+    /**
+     * Under load the signal may land after the mv although the temporary file was seen: try a few
+     * times until one attempt is interrupted before the mv (the file still has its old content).
+     */
+    async function interruptBeforeRename(path: string, signal: NodeJS.Signals, check: () => void): Promise<number> {
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        for (const temporary of provisionTemporaries(dir)) rmSync(join(dir, temporary));
+        const { sawTemporary } = await interrupt(path, signal);
+        check();
+        if (sawTemporary && readFileSync(path, 'utf8') === old) return attempt;
+      }
+      throw new Error(`the ${signal} never landed before the rename in 5 attempts`);
+    }
+
     it('leaves the old file when the shell is killed (SIGKILL) during the write', async () => {
       const path = join(dir, 'big.conf');
-      const { sawTemporary } = await interrupt(path, 'SIGKILL');
-      expect(sawTemporary).toBe(true);
-      // Killed between mktemp and mv: only the old content can be there.
-      expect(readFileSync(path, 'utf8')).toBe(old);
-    });
+      await interruptBeforeRename(path, 'SIGKILL', () => {
+        const content = readFileSync(path, 'utf8');
+        // A temporary file left behind means the kill came before the mv: the old content must be there.
+        expect(content).toBe(provisionTemporaries(dir).length > 0 ? old : large);
+      });
+    }, 60_000);
+
+    it('never shows readers a partial file while it writes', async () => {
+      const path = join(dir, 'big.conf');
+      writeFileSync(path, old);
+      const [program = 'sh', ...args] = shell.command;
+      const script = scriptFile(changeScript(planLargeWrite(path)));
+      const child = spawn(program, [...args, script], { env: shell.env, cwd: '/', stdio: 'ignore' });
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      // A rename swaps whole files: every look at the path sees the old size or the new one.
+      const seen = new Set<number>();
+      const deadline = Date.now() + 10_000;
+      let size = old.length;
+      while (size !== large.length && Date.now() < deadline) {
+        size = sizeOf(path);
+        seen.add(size);
+      }
+      expect(await exited).toBe(0);
+      rmSync(script);
+      expect([...seen].filter((s) => s !== old.length && s !== large.length)).toEqual([]);
+      expect(readFileSync(path, 'utf8')).toBe(large);
+    }, 60_000);
 
     it('leaves the old or the new file, never a partial one, wherever SIGKILL lands', async () => {
       const path = join(dir, 'big.conf');
@@ -320,14 +376,14 @@ describe.each(shells())('under $name', (shell: Shell) => {
         expect(content === old || content === large, `after a kill at ${delayMs} ms the file has ${content.length} bytes`).toBe(true);
         for (const temporary of provisionTemporaries(dir)) rmSync(join(dir, temporary));
       }
-    });
+    }, 60_000);
 
     it('removes its temporary file when terminated (SIGTERM)', async () => {
       const path = join(dir, 'big.conf');
-      const { sawTemporary } = await interrupt(path, 'SIGTERM');
-      expect(sawTemporary).toBe(true);
-      expect(readFileSync(path, 'utf8')).toBe(old);
-      expect(provisionTemporaries(dir)).toEqual([]);
-    });
+      await interruptBeforeRename(path, 'SIGTERM', () => {
+        expect(provisionTemporaries(dir)).toEqual([]);
+        expect([old, large]).toContain(readFileSync(path, 'utf8'));
+      });
+    }, 60_000);
   });
 });

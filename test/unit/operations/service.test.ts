@@ -1,0 +1,242 @@
+// service: probe output fixtures of each init system -> the exact commands for every platform.
+import { describe, expect, it } from 'vitest';
+import type { Facts } from '../../../src/core/facts.ts';
+import { OperationError, type Plan } from '../../../src/core/operation.ts';
+import { service, type ServiceOptions } from '../../../src/operations/service.ts';
+import { factsFor, platforms, type Platform } from '../../support/facts.ts';
+
+const line = (...fields: string[]) => fields.join('\t');
+const output = (...lines: string[]) => lines.join('\n') + '\n';
+
+interface Situation {
+  installed: boolean;
+  enabled: boolean;
+  running: boolean;
+}
+
+/** The probe output for heartbeat in that situation, as the host's init system reports it. */
+function fixture(facts: Facts, { installed, enabled, running }: Situation, name = 'heartbeat'): string {
+  if (facts.init === 'systemd') {
+    if (!installed) return output('init\tsystemd', line('systemd', name, 'not-found', '', 'inactive'));
+    return output('init\tsystemd', line('systemd', name, 'loaded', enabled ? 'enabled' : 'disabled', running ? 'active' : 'inactive'));
+  }
+  const lines = ['init\tsysv', 'tool\tservice'];
+  if (facts.os.family === 'el') lines.push('tool\tchkconfig');
+  if (installed) {
+    lines.push(line('initscript', name, '/etc/init.d/' + name), line('status', name, running ? '0' : '3'));
+    if (facts.os.family === 'el') {
+      const levels = enabled ? '0:off\t1:off\t2:on\t3:on\t4:on\t5:on\t6:off' : '0:off\t1:off\t2:off\t3:off\t4:off\t5:off\t6:off';
+      lines.push(line('chkconfig', name, `${name}        \t${levels}`));
+    } else if (enabled) {
+      for (const level of [2, 3, 4, 5]) lines.push(line('start-link', name, `/etc/rc${level}.d/S01${name}`));
+    }
+  }
+  return output(...lines);
+}
+
+/** The platforms, plus Debian 12 and Ubuntu 24.04 without systemd (the lab's namespace hosts). */
+const hosts: Array<[string, Facts]> = [
+  ...platforms.map((p): [string, Facts] => [p, factsFor(p)]),
+  ['debian12 (sysv)', factsFor('debian12', { init: 'sysv' })],
+  ['ubuntu2404 (sysv)', factsFor('ubuntu2404', { init: 'sysv' })],
+];
+type Host = Platform | 'debian12 (sysv)' | 'ubuntu2404 (sysv)';
+
+function planFor(facts: Facts, options: ServiceOptions, situation: Situation): Plan {
+  const name = typeof options.name === 'string' ? options.name : 'heartbeat';
+  return service(options).plan(facts, { stdout: fixture(facts, situation, name), exitCode: 0 });
+}
+
+function scriptLines(plan: Plan): string[] {
+  if (!plan.changed) throw new Error('expected a change, got none');
+  return plan.script.split('\n');
+}
+
+const wanted: ServiceOptions = { name: 'heartbeat', enabled: true, state: 'started' };
+
+describe('service: enabled and started', () => {
+  const startOnly: Record<Host, string[]> = {
+    el5: ['service heartbeat start'],
+    el6: ['service heartbeat start'],
+    el7: ['systemctl start heartbeat'],
+    el8: ['systemctl start heartbeat'],
+    el9: ['systemctl start heartbeat'],
+    debian11: ['systemctl start heartbeat'],
+    debian12: ['systemctl start heartbeat'],
+    ubuntu2204: ['systemctl start heartbeat'],
+    ubuntu2404: ['systemctl start heartbeat'],
+    'debian12 (sysv)': ['service heartbeat start'],
+    'ubuntu2404 (sysv)': ['service heartbeat start'],
+  };
+  it.each(hosts)('starts a service that is enabled but stopped on %s', (host, facts) => {
+    const plan = planFor(facts, wanted, { installed: true, enabled: true, running: false });
+    expect(plan).toMatchObject({ changed: true, summary: 'start heartbeat' });
+    expect(scriptLines(plan)).toEqual(startOnly[host as Host]);
+  });
+
+  const enableAndStart: Record<Host, string[]> = {
+    el5: ['chkconfig heartbeat on', 'service heartbeat start'],
+    el6: ['chkconfig heartbeat on', 'service heartbeat start'],
+    el7: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    el8: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    el9: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    debian11: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    debian12: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    ubuntu2204: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    ubuntu2404: ['systemctl enable heartbeat', 'systemctl start heartbeat'],
+    'debian12 (sysv)': ['update-rc.d heartbeat defaults', 'update-rc.d heartbeat enable', 'service heartbeat start'],
+    'ubuntu2404 (sysv)': ['update-rc.d heartbeat defaults', 'update-rc.d heartbeat enable', 'service heartbeat start'],
+  };
+  it.each(hosts)('enables and starts a disabled, stopped service on %s', (host, facts) => {
+    const plan = planFor(facts, wanted, { installed: true, enabled: false, running: false });
+    expect(plan).toMatchObject({ changed: true, summary: 'enable heartbeat; start heartbeat' });
+    expect(scriptLines(plan)).toEqual(enableAndStart[host as Host]);
+  });
+
+  it.each(hosts)('reports no change on %s when it is enabled and running', (_host, facts) => {
+    expect(planFor(facts, wanted, { installed: true, enabled: true, running: true })).toEqual({ changed: false });
+  });
+
+  it.each(hosts)('fails on %s when the service is not installed, naming it and what to do', (_host, facts) => {
+    const plan = () => planFor(facts, wanted, { installed: false, enabled: false, running: false });
+    expect(plan).toThrow(OperationError);
+    expect(plan).toThrow(/^service heartbeat is not installed on .+; install its package first/);
+  });
+});
+
+describe('service: disabled and stopped', () => {
+  const options: ServiceOptions = { name: 'heartbeat', enabled: false, state: 'stopped' };
+  const disableAndStop: Record<Host, string[]> = {
+    el5: ['chkconfig heartbeat off', 'service heartbeat stop'],
+    el6: ['chkconfig heartbeat off', 'service heartbeat stop'],
+    el7: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    el8: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    el9: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    debian11: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    debian12: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    ubuntu2204: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    ubuntu2404: ['systemctl disable heartbeat', 'systemctl stop heartbeat'],
+    'debian12 (sysv)': ['update-rc.d heartbeat disable || update-rc.d -f heartbeat remove', 'service heartbeat stop'],
+    'ubuntu2404 (sysv)': ['update-rc.d heartbeat disable || update-rc.d -f heartbeat remove', 'service heartbeat stop'],
+  };
+  it.each(hosts)('disables and stops a running, enabled service on %s', (host, facts) => {
+    const plan = planFor(facts, options, { installed: true, enabled: true, running: true });
+    expect(plan).toMatchObject({ changed: true, summary: 'disable heartbeat; stop heartbeat' });
+    expect(scriptLines(plan)).toEqual(disableAndStop[host as Host]);
+  });
+
+  it.each(hosts)('reports no change on %s when it is disabled and stopped', (_host, facts) => {
+    expect(planFor(facts, options, { installed: true, enabled: false, running: false })).toEqual({ changed: false });
+  });
+});
+
+describe('service: restarted and reloaded (handlers)', () => {
+  const restart: Record<Host, string> = {
+    el5: 'service heartbeat restart',
+    el6: 'service heartbeat restart',
+    el7: 'systemctl restart heartbeat',
+    el8: 'systemctl restart heartbeat',
+    el9: 'systemctl restart heartbeat',
+    debian11: 'systemctl restart heartbeat',
+    debian12: 'systemctl restart heartbeat',
+    ubuntu2204: 'systemctl restart heartbeat',
+    ubuntu2404: 'systemctl restart heartbeat',
+    'debian12 (sysv)': 'service heartbeat restart',
+    'ubuntu2404 (sysv)': 'service heartbeat restart',
+  };
+  it.each(hosts)('always restarts on %s, even a running service', (host, facts) => {
+    const plan = planFor(facts, { name: 'heartbeat', state: 'restarted' }, { installed: true, enabled: true, running: true });
+    expect(plan).toEqual({ changed: true, summary: 'restart heartbeat', script: restart[host as Host] });
+  });
+
+  it('reloads a running service and starts a stopped one', () => {
+    const facts = factsFor('el5');
+    const running = planFor(facts, { name: 'ldirectord', state: 'reloaded' }, { installed: true, enabled: true, running: true });
+    expect(running).toEqual({ changed: true, summary: 'reload ldirectord', script: 'service ldirectord reload' });
+    const stopped = planFor(factsFor('el9'), { name: 'ldirectord', state: 'reloaded' }, { installed: true, enabled: true, running: false });
+    expect(stopped).toEqual({ changed: true, summary: 'start ldirectord', script: 'systemctl start ldirectord' });
+  });
+});
+
+describe('service: details of each init system', () => {
+  it('runs the init script itself on a SysV host without the service command', () => {
+    const facts = factsFor('debian12', { init: 'sysv' });
+    const stdout = output('init\tsysv', line('initscript', 'keepalived', '/etc/init.d/keepalived'), line('status', 'keepalived', '3'));
+    const plan = service({ name: 'keepalived', state: 'started' }).plan(facts, { stdout, exitCode: 0 });
+    expect(plan).toMatchObject({ script: '/etc/init.d/keepalived start' });
+  });
+
+  it('enables a script that chkconfig does not know yet (no --list line)', () => {
+    const stdout = output('init\tsysv', 'tool\tservice', 'tool\tchkconfig', line('initscript', 'heartbeat', '/etc/rc.d/init.d/heartbeat'), line('status', 'heartbeat', '0'));
+    expect(service({ name: 'heartbeat', enabled: true }).plan(factsFor('el5'), { stdout, exitCode: 0 })).toMatchObject({ script: 'chkconfig heartbeat on' });
+  });
+
+  it('counts a service on in any of runlevels 2-5 as enabled with chkconfig', () => {
+    const stdout = output(
+      'init\tsysv',
+      'tool\tservice',
+      'tool\tchkconfig',
+      line('initscript', 'heartbeat', '/etc/init.d/heartbeat'),
+      line('status', 'heartbeat', '0'),
+      line('chkconfig', 'heartbeat', 'heartbeat      \t0:off\t1:off\t2:off\t3:on\t4:off\t5:off\t6:off'),
+    );
+    expect(service({ name: 'heartbeat', enabled: true }).plan(factsFor('el6'), { stdout, exitCode: 0 })).toEqual({ changed: false });
+  });
+
+  it('fails clearly when chkconfig is missing on an EL SysV host', () => {
+    const stdout = output('init\tsysv', 'tool\tservice', line('initscript', 'heartbeat', '/etc/init.d/heartbeat'), line('status', 'heartbeat', '0'));
+    expect(() => service({ name: 'heartbeat', enabled: true }).plan(factsFor('el5'), { stdout, exitCode: 0 })).toThrow(/chkconfig is not installed/);
+  });
+
+  it('leaves a static systemd unit alone (it has no [Install] section to enable or disable)', () => {
+    const stdout = output('init\tsystemd', line('systemd', 'ipvsadm', 'loaded', 'static', 'inactive'));
+    expect(service({ name: 'ipvsadm', enabled: true }).plan(factsFor('el9'), { stdout, exitCode: 0 })).toEqual({ changed: false });
+    expect(service({ name: 'ipvsadm', enabled: false }).plan(factsFor('el9'), { stdout, exitCode: 0 })).toEqual({ changed: false });
+  });
+
+  it('removes a runtime enablement with --runtime', () => {
+    const stdout = output('init\tsystemd', line('systemd', 'keepalived', 'loaded', 'enabled-runtime', 'active'));
+    expect(service({ name: 'keepalived', enabled: false }).plan(factsFor('debian12'), { stdout, exitCode: 0 })).toMatchObject({
+      script: 'systemctl disable --runtime keepalived',
+    });
+  });
+
+  it('refuses to enable or start a masked unit, but a masked unit is stopped and disabled already', () => {
+    const stdout = output('init\tsystemd', line('systemd', 'heartbeat', 'masked', 'masked', 'inactive'));
+    const facts = factsFor('el8');
+    expect(() => service(wanted).plan(facts, { stdout, exitCode: 0 })).toThrow('service heartbeat is masked, so it cannot be enabled or started; unmask it first (systemctl unmask heartbeat)');
+    expect(service({ name: 'heartbeat', enabled: false, state: 'stopped' }).plan(facts, { stdout, exitCode: 0 })).toEqual({ changed: false });
+  });
+
+  it('fails when the probe and the facts disagree about systemd', () => {
+    const stdout = fixture(factsFor('debian12', { init: 'sysv' }), { installed: true, enabled: true, running: true });
+    expect(() => service(wanted).plan(factsFor('debian12'), { stdout, exitCode: 0 })).toThrow(/facts say the init system is systemd, but the host now does not run systemd/);
+  });
+
+  it('fails on a host whose init system is unknown', () => {
+    expect(() => service(wanted).plan(factsFor('debian12', { init: 'unknown' }), { stdout: 'init\tsysv\n', exitCode: 0 })).toThrow(/cannot tell the init system/);
+  });
+});
+
+describe('service: names per platform', () => {
+  const op = service({ name: { el: 'httpd', debian: 'apache2' }, state: 'started' });
+  it('probes every candidate name and picks the platform name', () => {
+    expect(op.probe()).toContain('for provision_name in httpd apache2; do');
+    const stdout = output('init\tsystemd', line('systemd', 'httpd', 'loaded', 'enabled', 'inactive'), line('systemd', 'apache2', 'not-found', '', 'inactive'));
+    expect(op.plan(factsFor('el9'), { stdout, exitCode: 0 })).toMatchObject({ script: 'systemctl start httpd' });
+    expect(() => op.plan(factsFor('ubuntu2204'), { stdout, exitCode: 0 })).toThrow(/^service apache2 is not installed on Ubuntu 22.04.4 LTS \(systemd has no unit apache2\)/);
+  });
+
+  it('names the selector to add when a platform has none', () => {
+    const elOnly = service({ name: { el5: 'heartbeat' }, state: 'started' });
+    expect(() => elOnly.plan(factsFor('el6'), { stdout: 'init\tsysv\n', exitCode: 0 })).toThrow(
+      'no service name for CentOS release 6.10 (Final); add name.el6 (or one of name.el, name.default)',
+    );
+  });
+
+  it('rejects bad input when the operation is built', () => {
+    expect(() => service({ name: 'heartbeat' })).toThrow(/nothing to do; give enabled and\/or state/);
+    expect(() => service({ name: 'heart beat', state: 'started' })).toThrow(/is not a service name/);
+    expect(() => service({ name: { centos: 'x' } as never, state: 'started' })).toThrow(/unknown platform selector "centos"/);
+  });
+});
