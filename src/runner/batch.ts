@@ -13,7 +13,8 @@ export function newMarkerToken(): string {
   return `@@provision-${randomBytes(8).toString('hex')}`;
 }
 
-const PRELUDE = 'LC_ALL=C; export LC_ALL; cd / || exit 1';
+// sudo on EL5 and some su setups leave the sbin directories out of PATH; every tool we call is there.
+const PRELUDE = 'LC_ALL=C; PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export LC_ALL PATH; cd / || exit 1';
 
 function marker(token: string, text: string): string {
   // The leading newline guarantees the marker starts a line; parse() removes it again.

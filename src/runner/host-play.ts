@@ -196,7 +196,12 @@ export async function runHostPlay(
     if (!outcome.complete) {
       throw new ExecutionError(`the change script stopped early (exit code ${applyRun.exitCode})${tail(applyRun.stderr)}`);
     }
-    if (firstError !== -1) return fail(decisions[firstError]!);
+    if (firstError !== -1) {
+      // The error was planned on the state before this round's changes (e.g. "the file does not
+      // exist" when an earlier task creates it): probe that task again before calling it failed.
+      from = tasks.indexOf(decisions[firstError]!.task);
+      continue;
+    }
     return { facts, failed: false, interrupted: false };
   }
   throw new ExecutionError(`the host's state kept changing under the run (${maxRounds} probe rounds): is another tool changing it?`);

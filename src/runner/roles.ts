@@ -1,11 +1,10 @@
 // Finding and loading roles: roles/<name>/index.ts, whose default export comes from defineRole.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError, type ErrorLocation } from '../core/errors.ts';
 import type { Role } from '../core/task.ts';
 import { suggest } from '../core/suggest.ts';
-import { readdirSync } from 'node:fs';
 
 /** The roles that ship with provision, used when the playbook's own roles/ has no such role. */
 export const builtinRolesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../roles');
@@ -15,7 +14,7 @@ export function roleSearchPath(playbookFile: string): string[] {
   return [...new Set([path.join(dir, 'roles'), path.join(dir, '..', 'roles'), builtinRolesDir])];
 }
 
-const ROLE_ENTRY_FILES = ['index.ts', 'index.js'];
+const ROLE_ENTRY_FILES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'];
 
 export async function loadRole(name: string, searchPath: string[], where: ErrorLocation): Promise<Role> {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
@@ -25,7 +24,7 @@ export async function loadRole(name: string, searchPath: string[], where: ErrorL
     for (const entry of ROLE_ENTRY_FILES) {
       const file = path.join(dir, name, entry);
       if (!existsSync(file)) continue;
-      const module = (await import(pathToFileURL(file).href)) as { default?: Role };
+      const module = await importRole(file, where);
       const role = module.default;
       if (!role || typeof role.tasks !== 'function' || typeof role.defaults !== 'object') {
         throw new UserError(`${file} does not export a role`, where, 'export default defineRole({ name, defaults, tasks })');
@@ -40,4 +39,21 @@ export async function loadRole(name: string, searchPath: string[], where: ErrorL
     where,
     `${hint ? `did you mean '${hint}'? ` : ''}roles are looked up in: ${searchPath.join(', ')}`,
   );
+}
+
+async function importRole(file: string, where: ErrorLocation): Promise<{ default?: Role }> {
+  try {
+    return (await import(pathToFileURL(file).href)) as { default?: Role };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ESM') {
+      throw new UserError(
+        `${file} was loaded as CommonJS`,
+        where,
+        'roles are ES modules: add {"type": "module"} to the package.json beside your roles/, or name the file index.mts',
+      );
+    }
+    if (error instanceof SyntaxError) throw new UserError(`${file} does not compile: ${error.message}`, where);
+    throw error;
+  }
 }

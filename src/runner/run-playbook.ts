@@ -28,6 +28,8 @@ export interface RunOptions {
   tags: TagFilter;
   extraVars?: VarLayer;
   lockTimeoutSeconds: number;
+  /** every secret value of this run (inventory, playbook, -e): taken literally, never as a template */
+  secrets: ReadonlySet<string>;
   /** aborted on Ctrl-C: hosts stop between executions */
   signal?: AbortSignal;
   connect(host: InventoryHost): Connector;
@@ -62,7 +64,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   try {
     for (const play of playbook.plays) {
       if (stopped()) break;
-      const names = selectHosts(inventory, play.hosts).filter((h) => !limited || limited.has(h));
+      const names = selectHosts(inventory, play.hosts, play.hostsSource).filter((h) => !limited || limited.has(h));
       const hosts = names.filter((h) => !sessions.get(h)?.out);
       emit({ type: 'play-start', play: play.name, hosts });
       let playFailed = false;
@@ -196,12 +198,12 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         runVarLayers({
           role: { name: role.name, defaults: role.defaults },
           host,
-          play: { name: play.name, vars: play.vars, ...(play.varOrigin ? { varOrigin: play.varOrigin } : {}) },
-          roleParams: { vars: ref.vars, ...(ref.varOrigin ? { varOrigin: ref.varOrigin } : {}) },
+          play: { name: play.name, vars: play.vars, varOrigin: play.varOrigin },
+          roleParams: { vars: ref.vars, varOrigin: ref.varOrigin },
           ...(options.extraVars ? { extraVars: options.extraVars } : {}),
         }),
       );
-      const vars = interpolateVars(merged.vars, merged.origin, { literal: inventory.secrets });
+      const vars = interpolateVars(merged.vars, merged.origin, { literal: options.secrets });
       const ctx = {
         vars: strictVars(vars, { role: role.name, host: host.name }),
         host: { name: host.name, address: host.address, groups: host.groups },

@@ -164,6 +164,29 @@ describe.each(SHELLS)('runHostPlay under %s', (shell) => {
     expect(events.map((e) => [e.task, e.status])).toEqual([['a', 'changed'], ['bad', 'failed']]);
   });
 
+  it('re-checks a planning error that an earlier change may have resolved', async () => {
+    const f = path.join(dir, 'made-by-task-0');
+    const needsFile: Operation = {
+      kind: 'needs-file',
+      target: f,
+      probe: () => sh`test -e ${f} && echo present`,
+      plan: (_facts, probed) => {
+        if (probed.stdout !== 'present\n') throw new OperationError(`${f} does not exist`);
+        return { changed: false };
+      },
+    };
+    const runner = shellRunner(shell);
+    const result = await runHostPlay(runner, [task(0, 'make', content(f, 'x')), task(1, 'needs it', needsFile)], [], options());
+    expect(result.failed).toBe(false);
+    expect(events.map((e) => [e.task, e.status])).toEqual([['make', 'changed'], ['needs it', 'ok']]);
+    // and a real error still fails after the re-check
+    events = [];
+    rmSync(f);
+    const again = await runHostPlay(shellRunner(shell), [task(1, 'needs it', needsFile)], [], options());
+    expect(again.failed).toBe(true);
+    expect(events[0]!.message).toContain('does not exist');
+  });
+
   it('changes nothing in check mode and reports what would change', async () => {
     const before = execFileSync('ls', ['-A', dir]).toString();
     const runner = shellRunner(shell);
