@@ -1,0 +1,69 @@
+// Errors a user can cause, as the CLI prints them: one message with file:line (or host and task)
+// and what to do, exit code 1, and no stack trace unless -vvv.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiModule, makeProject, runCli, type Project } from '../../support/project.ts';
+
+const role = `
+import { defineRole, ops } from ${JSON.stringify(apiModule)};
+export default defineRole({
+  name: 'web',
+  defaults: { page: 'ok' },
+  tasks: ({ vars }) => [{ name: 'page', op: ops.file({ path: '/nonexistent-dir/' + vars.missing_var, content: vars.page }) }],
+});
+`;
+
+describe('user errors from the CLI', () => {
+  let project: Project;
+  beforeAll(async () => {
+    project = await makeProject({
+      'package.json': '{ "type": "module" }\n',
+      'roles/web/index.ts': role,
+      'inventory.yaml': 'all:\n  hosts:\n    me: { transport: local }\n',
+      'bad-syntax.yaml': 'all:\n  hosts:\n    me: { transport: local\n',
+      'bad-key.yaml': 'all:\n  hosts:\n    me:\n      transport: local\n      adress: 10.0.0.1\n',
+      'site.yml': '- hosts: all\n  roles: [web]\n',
+      'typo.yml': '- hosts: all\n  roles:\n    - wbe\n',
+      'nohosts.yml': '- hosts: directors\n  roles: [web]\n',
+    });
+  });
+  afterAll(() => project.remove());
+
+  const expectUserError = (r: { exitCode: number; stderr: string }, ...parts: (string | RegExp)[]) => {
+    expect(r.exitCode).toBe(1);
+    for (const p of parts) expect(r.stderr).toMatch(p);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // no stack frames
+  };
+
+  it('YAML syntax error: file:line:column', async () => {
+    expectUserError(await runCli(project, ['-i', 'bad-syntax.yaml', 'site.yml']), /bad-syntax\.yaml:\d+:\d+/);
+  });
+
+  it('unknown key: file:line:column, key path and a suggestion', async () => {
+    expectUserError(await runCli(project, ['-i', 'bad-key.yaml', 'site.yml']), /bad-key\.yaml:5:7/, /adress/, /did you mean 'address'/);
+  });
+
+  it('unknown role: the playbook line and the closest role', async () => {
+    expectUserError(await runCli(project, ['-i', 'inventory.yaml', 'typo.yml']), /typo\.yml:3/, /unknown role 'wbe'/, /did you mean 'web'/);
+  });
+
+  it('a pattern that matches no host', async () => {
+    expectUserError(await runCli(project, ['-i', 'inventory.yaml', 'nohosts.yml']), /nohosts\.yml:1/, /directors/);
+  });
+
+  it('a missing inventory file', async () => {
+    expectUserError(await runCli(project, ['-i', 'nope.yaml', 'site.yml']), /inventory file not found: nope\.yaml/);
+  });
+
+  it('an undefined variable names the variable, role and host, and fails that host (exit 2)', async () => {
+    const r = await runCli(project, ['-i', 'inventory.yaml', 'site.yml']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toMatch(/undefined variable 'missing_var' in role web/);
+    expect(r.stdout).toMatch(/host me/);
+  });
+
+  it('-vvv adds the stack trace', async () => {
+    const r = await runCli(project, ['-i', 'bad-key.yaml', 'site.yml', '-vvv']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
