@@ -18,10 +18,7 @@ export class ProgressReporter implements Reporter {
   private check = false;
   private readonly plain: PlainReporter;
 
-  constructor(
-    private readonly out: NodeJS.WriteStream,
-    options: HumanOutputOptions,
-  ) {
+  constructor(out: NodeJS.WriteStream, options: HumanOutputOptions) {
     this.plain = new PlainReporter(out, options);
   }
 
@@ -41,8 +38,8 @@ export class ProgressReporter implements Reporter {
           const c = line.counts;
           line.setTitle(`${event.host}: ${formatTaskLine(event, this.check)}  [ok=${c.ok} changed=${c.changed} failed=${c.failed}]`);
         }
-        // Details (failures, diffs, -v) are printed after the live view of the play.
-        if (event.message || event.diff || event.script) this.pending.push(event);
+        // What changed or failed (with diffs and -v details) is listed after the live view of the play.
+        if (event.status === 'changed' || event.status === 'failed') this.pending.push(event);
         break;
       }
       case 'host-unreachable':
@@ -51,7 +48,8 @@ export class ProgressReporter implements Reporter {
         break;
       case 'host-done': {
         const line = this.lines.get(event.host);
-        if (line) (event.failed ? line.fail(`${event.host}: failed`) : line.done());
+        if (line && event.failed) line.fail(`${event.host}: failed`);
+        else line?.done();
         break;
       }
       default:
@@ -96,6 +94,5 @@ export class ProgressReporter implements Reporter {
     for (const line of this.lines.values()) line.done();
     await this.running;
     this.flush();
-    void this.out;
   }
 }

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ export interface Sshd {
   hostKeyLine: string;
   /** an unencrypted ed25519 private key that may log in as root and as TEST_USER */
   clientKeyPath: string;
+  /** lets the holder of this public key (an authorized_keys line) log in too */
+  authorize(publicKey: string): Promise<void>;
   /** everything sshd logged so far (it logs to stderr with -e) */
   log(): string;
   /** how many logins sshd accepted so far (its "Accepted publickey/password" lines) */
@@ -111,6 +113,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       hostKeyLines,
       hostKeyLine: hostKeyLines[0] ?? '',
       clientKeyPath,
+      authorize: (publicKey) => appendFile(authorizedKeys, `${publicKey.trim()}\n`),
       log: () => log,
       acceptedLogins: () => log.split('\n').filter((line) => /Accepted (publickey|password|keyboard-interactive)/.test(line)).length,
       stop: () =>
