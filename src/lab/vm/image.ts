@@ -1,0 +1,186 @@
+// The VM's base disk: an ext4 image of the lab's Debian 12 rootfs plus the guest kernel's modules,
+// the packages a director needs that the rootfs lacks (kmod for modprobe, ipvsadm) and the guest
+// scripts. Built once per set of inputs into cacheDir/vm-image/KEY; VMs run on copy-on-write
+// overlays of it (qemu.ts), so it is never written after it is built.
+import { createHash } from 'node:crypto';
+import { cp, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../../core/errors.ts';
+import { downloadMissingDebs } from './debs.ts';
+import { GUEST_DIR, GUEST_SETUP, INITRAMFS_INIT, VM_INIT } from './guest-scripts.ts';
+import { buildInitramfs, INITRAMFS_MODULES, staticBusybox } from './initramfs.ts';
+import { ensureGuestKernel } from './kernel.ts';
+import { removeSuperseded } from './superseded.ts';
+import { requireTools } from './tools.ts';
+import { treeFingerprint } from './tree-fingerprint.ts';
+
+/** What a director needs beyond the namespace hosts' rootfs: modprobe (for ip_vs) and ipvsadm. */
+export const VM_IMAGE_PACKAGES: readonly string[] = ['kmod', 'ipvsadm'];
+/** Room for the rootfs (~300 MB), the kernel modules (~400 MB) and what roles install later. */
+export const DEFAULT_DISK_SIZE_MB = 2048;
+// Part of the cache key: bump it when the build steps below change in a way the other inputs miss.
+const RECIPE_VERSION = 1;
+const COMPLETE = 'complete.json';
+
+export interface VmImage {
+  /** identifies the inputs; part of `dir` */
+  key: string;
+  dir: string;
+  /** raw ext4 image, never written once built: VMs run on overlays of it */
+  disk: string;
+  vmlinuz: string;
+  initrd: string;
+  /** `uname -r` in the guest */
+  kernelVersion: string;
+  /** the Debian kernel package it boots */
+  kernelPackage: string;
+}
+
+export interface VmImageOptions {
+  /** the lab's cached Debian 12 rootfs (left untouched) */
+  rootfs: string;
+  /** the lab cache directory; the image goes to cacheDir/vm-image/KEY, the kernel to cacheDir/kernel */
+  cacheDir: string;
+  /** Debian packages to install into the image (with their missing dependencies); default VM_IMAGE_PACKAGES */
+  packages?: readonly string[];
+  diskSizeMb?: number;
+  /** progress lines ("downloading the kernel", ...) for a slow first build */
+  log?: (line: string) => void;
+}
+
+export interface EnsuredVmImage {
+  image: VmImage;
+  /** false when the cached image matched the inputs */
+  built: boolean;
+}
+
+const TOOLS = [
+  { command: 'mke2fs', debianPackage: 'e2fsprogs' },
+  { command: 'depmod', debianPackage: 'kmod' },
+  { command: 'dpkg-deb', debianPackage: 'dpkg' },
+  { command: 'apt-get', debianPackage: 'apt' },
+  { command: 'chroot', debianPackage: 'coreutils' },
+  { command: 'busybox', debianPackage: 'busybox-static' },
+];
+
+/** Returns the cached image for these inputs, building it first when there is none. */
+export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmImage> {
+  const log = options.log ?? (() => {});
+  const packages = [...(options.packages ?? VM_IMAGE_PACKAGES)].sort();
+  const diskSizeMb = options.diskSizeMb ?? DEFAULT_DISK_SIZE_MB;
+  await requireTools('building the lab VM image', TOOLS);
+  await assertDebianRootfs(options.rootfs);
+
+  const kernel = await ensureGuestKernel(options.cacheDir);
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        recipe: RECIPE_VERSION,
+        rootfs: await treeFingerprint(options.rootfs),
+        kernel: [kernel.packageName, kernel.version],
+        packages,
+        diskSizeMb,
+        scripts: [INITRAMFS_INIT, VM_INIT, GUEST_SETUP],
+        modules: INITRAMFS_MODULES,
+        busybox: createHash('sha256').update(await staticBusybox()).digest('hex'),
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const imagesDir = join(options.cacheDir, 'vm-image');
+  const dir = join(imagesDir, key);
+  const image: VmImage = {
+    key,
+    dir,
+    disk: join(dir, 'disk.img'),
+    vmlinuz: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    kernelVersion: kernel.version,
+    kernelPackage: kernel.packageName,
+  };
+  if (await exists(join(dir, COMPLETE))) return { image, built: false };
+
+  const building = `${dir}.partial-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
+  await mkdir(join(building, 'debs'), { recursive: true });
+  const staging = join(building, 'root');
+  try {
+    // First, as it is quick and fails on a kernel that lacks a module the guest needs.
+    await writeFile(join(building, 'initrd.img'), await buildInitramfs(kernel));
+    log(`copying the rootfs ${options.rootfs}`);
+    await copyTree(options.rootfs, staging);
+
+    log(`adding the modules of kernel ${kernel.version}`);
+    const modulesDir = join(await libDirectory(staging), 'modules');
+    await mkdir(modulesDir, { recursive: true });
+    await copyTree(join(kernel.root, 'lib/modules', kernel.version), join(modulesDir, kernel.version));
+    await execa('depmod', ['-b', staging, kernel.version]);
+
+    log(`installing ${packages.join(' ')} and missing dependencies`);
+    const debs = await downloadMissingDebs({ packages, rootfs: options.rootfs, dir: join(building, 'debs') });
+    if (debs.length > 0) await installDebs(staging, debs);
+
+    const guestDir = join(staging, GUEST_DIR);
+    await mkdir(guestDir, { recursive: true });
+    await writeFile(join(guestDir, 'init'), VM_INIT, { mode: 0o755 });
+    await writeFile(join(guestDir, 'setup'), GUEST_SETUP, { mode: 0o755 });
+
+    log(`making the ${diskSizeMb} MB ext4 disk image`);
+    await execa('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', 'provision-lab', '-d', staging, join(building, 'disk.img'), `${diskSizeMb}M`]);
+    await rm(staging, { recursive: true, force: true });
+    await rm(join(building, 'debs'), { recursive: true, force: true });
+
+    await cp(kernel.vmlinuz, join(building, 'vmlinuz'));
+    await writeFile(join(building, COMPLETE), JSON.stringify({ kernel: kernel.packageName, packages, debs: debs.map((deb) => basename(deb)) }, null, 2) + '\n');
+    await rm(dir, { recursive: true, force: true });
+    await rename(building, dir);
+  } catch (error) {
+    await rm(building, { recursive: true, force: true });
+    throw error;
+  }
+  await removeSuperseded(imagesDir, key);
+  return { image, built: true };
+}
+
+async function assertDebianRootfs(rootfs: string): Promise<void> {
+  if (!(await exists(join(rootfs, 'var/lib/dpkg/status'))) || !(await exists(join(rootfs, 'usr/sbin/sshd')))) {
+    throw new UserError(`${rootfs} is not a Debian rootfs with openssh-server`, {}, 'pass the rootfs the lab built with debootstrap');
+  }
+}
+
+/** cp -a: unlike fs.cp it keeps owners and groups (shadow, mail, ...), device nodes and xattrs. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  await execa('cp', ['-a', '--reflink=auto', `${from}/.`, to]);
+}
+
+/** The directory /lib resolves to inside a root: usr/lib on a merged-/usr system (Debian 12). */
+async function libDirectory(root: string): Promise<string> {
+  const lib = join(root, 'lib');
+  return (await lstat(lib)).isSymbolicLink() ? join(root, 'usr/lib') : lib;
+}
+
+/** dpkg -i inside the image's root, with its own dpkg, so its database records the packages. */
+async function installDebs(root: string, debs: readonly string[]): Promise<void> {
+  const inside = '/tmp/provision-lab-debs';
+  await mkdir(join(root, inside), { recursive: true });
+  try {
+    for (const deb of debs) await cp(deb, join(root, inside, basename(deb)));
+    const result = await execa('chroot', [root, 'dpkg', '-i', ...debs.map((deb) => `${inside}/${basename(deb)}`)], {
+      reject: false,
+      env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      extendEnv: false,
+    });
+    if (result.exitCode !== 0) throw new Error(`dpkg -i in the VM image failed:\n${result.stdout}\n${result.stderr}`);
+  } finally {
+    await rm(join(root, inside), { recursive: true, force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}

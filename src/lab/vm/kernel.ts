@@ -1,0 +1,78 @@
+// The guest kernel: Debian 12's own (the package linux-image-amd64 currently depends on), so the VM
+// runs the kernel a real Debian director would, with IP_VS as a module. Cached per package name,
+// which carries the kernel ABI version.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../../core/errors.ts';
+import { removeSuperseded } from './superseded.ts';
+
+const META_PACKAGE = 'linux-image-amd64';
+const APT_TIMEOUT_MS = 300_000;
+const COMPLETE = 'kernel-version';
+
+export interface GuestKernel {
+  /** the Debian package it came from, e.g. linux-image-6.1.0-56-amd64 */
+  packageName: string;
+  /** `uname -r` of the guest, e.g. 6.1.0-56-amd64 */
+  version: string;
+  /** the kernel image to boot */
+  vmlinuz: string;
+  /** a directory holding lib/modules/VERSION, with modules.dep made by depmod */
+  root: string;
+}
+
+/** The kernel package a Debian meta package depends on, from `apt-cache depends` output. */
+export function kernelPackageFrom(aptCacheDepends: string): string | undefined {
+  return /^\s*Depends:\s*(linux-image-\d\S*)\s*$/m.exec(aptCacheDepends)?.[1];
+}
+
+/** Downloads and unpacks the current Debian kernel into cacheDir/kernel/PACKAGE once; reuses it after. */
+export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> {
+  const depends = await execa('apt-cache', ['depends', META_PACKAGE], { timeout: APT_TIMEOUT_MS, reject: false });
+  const packageName = depends.exitCode === 0 ? kernelPackageFrom(depends.stdout) : undefined;
+  if (packageName === undefined) {
+    throw new UserError(
+      `cannot tell which Debian kernel to boot the lab VM with: "apt-cache depends ${META_PACKAGE}" names none`,
+      {},
+      'the VM needs this machine\'s apt to know the Debian 12 archive: run "apt-get update" (Debian 12 sources)',
+    );
+  }
+  const dir = join(cacheDir, 'kernel', packageName);
+  const cached = await readFile(join(dir, COMPLETE), 'utf8').catch(() => undefined);
+  if (cached !== undefined) return describeKernel(packageName, dir, cached.trim());
+
+  const building = `${dir}.partial-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
+  await mkdir(building, { recursive: true });
+  try {
+    const download = await execa('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', packageName], { cwd: building, timeout: APT_TIMEOUT_MS, reject: false });
+    if (download.exitCode !== 0) throw new UserError(`apt-get download ${packageName} failed: ${download.stderr.trim()}`, {}, 'check that apt can reach the Debian archive');
+    const deb = (await readdir(building)).find((name) => name.endsWith('.deb'));
+    if (deb === undefined) throw new Error(`apt-get download ${packageName} left no .deb in ${building}`);
+    const root = join(building, 'root');
+    await execa('dpkg-deb', ['-x', join(building, deb), root]);
+    await rm(join(building, deb));
+    // Only the kernel image and its modules are needed; the rest (docs) is dead weight.
+    await rm(join(root, 'usr'), { recursive: true, force: true });
+    const versions = await readdir(join(root, 'lib/modules'));
+    const version = versions[0];
+    if (version === undefined || versions.length !== 1) throw new Error(`${packageName} holds ${versions.length} module trees, expected one`);
+    // The package ships no modules.dep (the postinst makes it); modprobe and this lab need it.
+    await execa('depmod', ['-b', root, version]);
+    await writeFile(join(building, COMPLETE), `${version}\n`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(building, dir);
+    await removeSuperseded(join(cacheDir, 'kernel'), packageName);
+    return describeKernel(packageName, dir, version);
+  } catch (error) {
+    await rm(building, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function describeKernel(packageName: string, dir: string, version: string): GuestKernel {
+  const root = join(dir, 'root');
+  return { packageName, version, vmlinuz: join(root, 'boot', `vmlinuz-${version}`), root };
+}
+
