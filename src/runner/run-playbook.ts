@@ -209,7 +209,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         host: { name: host.name, address: host.address, groups: host.groups },
         inventory: { hosts: allHosts },
       };
-      const roleTasks: Task[] = role.tasks(ctx);
+      const roleTasks = buildRoleTasks(role, ctx, host.name, ref.source);
       const inherited = [...play.tags, ...ref.tags];
       for (const task of selectByTags(roleTasks, inherited, options.tags)) {
         tasks.push({
@@ -236,6 +236,30 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     }
     return { tasks, handlers };
   }
+}
+
+/** Calls the role's task builder; a mistake in it (an unknown operation, a task without one) is the role author's error, reported as such. */
+function buildRoleTasks(role: Role, ctx: Parameters<Role['tasks']>[0], host: string, where: { file: string; line: number }): Task[] {
+  let tasks: unknown;
+  try {
+    tasks = role.tasks(ctx);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UserError(`role ${role.name} failed while building its tasks: ${message}`, { ...where, host }, 'check the role: every op must come from ops.* (see README, Operations)');
+  }
+  if (!Array.isArray(tasks)) throw new UserError(`role ${role.name}: tasks() must return a list of tasks`, { ...where, host });
+  tasks.forEach((task: Partial<Task> | undefined, i) => {
+    const op = task?.op as Partial<Task['op']> | undefined;
+    if (!task || typeof task.name !== 'string' || typeof op?.probe !== 'function' || typeof op.plan !== 'function') {
+      throw new UserError(
+        `role ${role.name}: task #${i + 1}${typeof task?.name === 'string' ? ` "${task.name}"` : ''} has no name or no operation`,
+        { ...where, host },
+        'a task is { name: "...", op: ops.<operation>({...}) }',
+      );
+    }
+  });
+  return tasks as Task[];
 }
 
 async function loadPlayRoles(playbook: Playbook): Promise<Map<string, Role>> {

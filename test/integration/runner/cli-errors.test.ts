@@ -22,6 +22,8 @@ describe('user errors from the CLI', () => {
       'bad-syntax.yaml': 'all:\n  hosts:\n    me: { transport: local\n',
       'bad-key.yaml': 'all:\n  hosts:\n    me:\n      transport: local\n      adress: 10.0.0.1\n',
       'site.yml': '- hosts: all\n  roles: [web]\n',
+      'roles/broken/index.ts': `import { defineRole, ops } from ${JSON.stringify(apiModule)};\nexport default defineRole({ name: 'broken', defaults: {}, tasks: () => [{ name: 'x', op: (ops as any).fiel({ path: '/x' }) }] });\n`,
+      'broken.yml': '- hosts: all\n  roles: [broken]\n',
       'typo.yml': '- hosts: all\n  roles:\n    - wbe\n',
       'nohosts.yml': '- hosts: directors\n  roles: [web]\n',
     });
@@ -59,6 +61,13 @@ describe('user errors from the CLI', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toMatch(/undefined variable 'missing_var' in role web/);
     expect(r.stdout).toMatch(/host me/);
+  });
+
+  it('an unknown operation in a role names the role and the playbook line', async () => {
+    const r = await runCli(project, ['-i', 'inventory.yaml', 'broken.yml']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toMatch(/broken\.yml:2:\d+: host me: role broken failed while building its tasks: .*fiel/);
+    expect(r.stdout).not.toMatch(/\n\s+at /);
   });
 
   it('-vvv adds the stack trace', async () => {
