@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { createConnector } from '../connectors/index.ts';
+import { registerLabCommands } from '../lab/cli.ts';
+import { withLabCredentials } from '../lab/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { parseExtraVars } from '../inventory/extra-vars.ts';
 import { loadPlaybook } from '../playbook/load.ts';
@@ -59,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await run(playbookArg ?? DEFAULT_PLAYBOOK, flags);
     });
 
+  registerLabCommands(program);
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -103,7 +107,7 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
       lockTimeoutSeconds: flags.lockTimeout,
       secrets,
       signal: controller.signal,
-      connect: (host) => createConnector(host, { onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }) }),
+      connect: (host) => createConnector(withLabCredentials(host), { onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }) }),
     });
   } finally {
     process.off('SIGINT', onInterrupt);

@@ -164,6 +164,17 @@ export async function runHostPlay(
     const outcome = parseApplyOutput(applyToken, applyRun.stdout);
     const duration = (id: string) => (stepEnd.get(id) ?? Date.now()) - (stepStart.get(id) ?? Date.now());
 
+    // Skipped tasks among the applied ones are reported in task order, as the steps around them end.
+    const afterFirstChange = firstChange === -1 ? [] : planned.slice(firstChange);
+    let cursor = 0;
+    const reportSkipsUntil = (id: string | null) => {
+      while (cursor < afterFirstChange.length && afterFirstChange[cursor]!.task.id !== id) {
+        const d = afterFirstChange[cursor++]!;
+        if (d.kind === 'skip') reportDecision(d, { check: false });
+      }
+      if (cursor < afterFirstChange.length) cursor++;
+    };
+
     let staleAt: string | null = null;
     for (const step of outcome.steps) {
       const handler = handlers.find((h) => h.id === step.id);
@@ -178,6 +189,7 @@ export async function runHostPlay(
       }
       const d = byId.get(step.id);
       if (!d || d.kind !== 'plan') continue;
+      reportSkipsUntil(d.task.id);
       if (step.status === 'stale') {
         staleAt = step.id;
         break;
@@ -193,6 +205,7 @@ export async function runHostPlay(
       from = tasks.findIndex((t) => t.id === staleAt);
       continue;
     }
+    reportSkipsUntil(null);
     if (!outcome.complete) {
       throw new ExecutionError(`the change script stopped early (exit code ${applyRun.exitCode})${tail(applyRun.stderr)}`);
     }

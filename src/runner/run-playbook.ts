@@ -94,7 +94,8 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   }
 
   for (const s of sessions.values()) recap.setExecutions(s.host.name, s.executions);
-  const rows = recap.result();
+  const order = [...inventory.hosts.keys()];
+  const rows = recap.result().sort((a, b) => order.indexOf(a.host) - order.indexOf(b.host));
   const interrupted = options.signal?.aborted === true;
   const exitCode = interrupted
     ? EXIT.interrupted

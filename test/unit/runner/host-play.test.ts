@@ -197,6 +197,15 @@ describe.each(SHELLS)('runHostPlay under %s', (shell) => {
     expect(events.map((e) => [e.task, e.status])).toEqual([['a', 'changed'], ['b', 'changed'], ['h', 'changed']]);
   });
 
+  it('reports skipped tasks in order, also among the changed ones', async () => {
+    const skip = (id: number, name: string) => ({ ...task(id, name, content(path.join(dir, name), name)), when: () => false });
+    const tasks = [skip(0, 's0'), task(1, 'c1', content(path.join(dir, 'c1'), 'x')), skip(2, 's2'), task(3, 'c3', content(path.join(dir, 'c3'), 'x')), skip(4, 's4')];
+    await runHostPlay(shellRunner(shell), tasks, [], options());
+    expect(events.map((e) => [e.task, e.status])).toEqual([
+      ['s0', 'skipped'], ['c1', 'changed'], ['s2', 'skipped'], ['c3', 'changed'], ['s4', 'skipped'],
+    ]);
+  });
+
   it('skips a task whose `when` is false for the facts', async () => {
     const t = { ...task(0, 'el only', content(path.join(dir, 'a'), 'a')), when: () => false };
     await runHostPlay(shellRunner(shell), [t], [], options());

@@ -1,0 +1,32 @@
+// `npm run demo`: the main job on the built-in local lab. Brings the lab up (real hosts on this
+// machine), provisions inventory/lab.yaml with playbooks/site.yml, and says how to look around.
+// Needs root on Linux (the lab uses network namespaces, a VM and containers).
+import { main } from '../src/cli/main.ts';
+import { labKeyPath, labKnownHostsPath } from '../src/lab/paths.ts';
+
+const inventory = 'inventory/lab.yaml';
+const step = (text: string) => process.stdout.write(`\n==> ${text}\n`);
+
+step(`provision lab up --inventory ${inventory}`);
+let code = await main(['lab', 'up', '--inventory', inventory]);
+if (code !== 0) process.exit(code);
+
+step(`provision --inventory ${inventory} playbooks/site.yml`);
+code = await main(['--inventory', inventory, 'playbooks/site.yml']);
+
+step('Look around');
+const ssh = `ssh -i ${labKeyPath()} -o UserKnownHostsFile=${labKnownHostsPath()}`;
+process.stdout.write(
+  [
+    `  ${ssh} root@10.213.2.250          # log in to lvs-master`,
+    `  ${ssh} root@10.213.2.250 cat /etc/hosts`,
+    `  npx provision --inventory ${inventory} --check --diff   # a second run: nothing to change`,
+    '  npx provision lab status                      # hosts and whether ssh answers',
+    '  npx provision lab down                        # remove the lab and everything it made',
+    '',
+    'playbooks/site.yml applies the roles that exist so far (host basics); the cluster roles',
+    '(directors, heartbeat/ldirectord or keepalived, real servers) join it as they land.',
+    '',
+  ].join('\n'),
+);
+process.exit(code);

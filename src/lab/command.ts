@@ -1,0 +1,85 @@
+// Running the machine's tools (ip, debootstrap, apt-get, ...): every command has a time limit, and
+// a failure says which command failed and what it printed.
+import { execa } from 'execa';
+import { UserError } from '../core/errors.ts';
+import { MACHINE_TOOLS, type MachineTool } from './packages.ts';
+
+export interface RunOptions {
+  /** the command is killed after this long; every command has a bound */
+  timeoutMs: number;
+  cwd?: string;
+  input?: string;
+  env?: Record<string, string>;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+export class CommandError extends Error {
+  override name = 'CommandError';
+  constructor(
+    readonly command: string,
+    readonly result: RunResult & { timedOut: boolean },
+  ) {
+    const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-8).join('\n  ');
+    const why = result.timedOut ? 'timed out' : `failed (exit ${result.exitCode})`;
+    super(`${command} ${why}${output ? `:\n  ${output}` : ''}`);
+  }
+}
+
+/** Runs a command; resolves with its result whatever its exit status (it still rejects on a time-out). */
+export async function tryRun(command: string, args: readonly string[], options: Partial<RunOptions> = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const result = await execa(command, args, {
+    reject: false,
+    timeout: timeoutMs,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    stripFinalNewline: false,
+  });
+  const outcome = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  if (result.timedOut) throw new CommandError(describe(command, args), { ...outcome, timedOut: true });
+  return outcome;
+}
+
+/** Runs a command; rejects with its output unless it exits 0. */
+export async function run(command: string, args: readonly string[], options: Partial<RunOptions> = {}): Promise<RunResult> {
+  const result = await tryRun(command, args, options);
+  if (result.exitCode !== 0) throw new CommandError(describe(command, args), { ...result, timedOut: false });
+  return result;
+}
+
+function describe(command: string, args: readonly string[]): string {
+  const shown = [command, ...args].join(' ');
+  return shown.length > 200 ? `${shown.slice(0, 200)}...` : shown;
+}
+
+export async function hasCommand(command: string): Promise<boolean> {
+  const result = await tryRun('sh', ['-c', 'command -v "$1"', 'sh', command], { timeoutMs: 5_000 });
+  return result.exitCode === 0;
+}
+
+/**
+ * Installs the Debian packages of missing machine tools (debootstrap, dpkg-dev, ...) with apt-get,
+ * saying so first. Without apt-get, says what to install.
+ */
+export async function ensureTools(tools: readonly MachineTool[], log: (line: string) => void): Promise<void> {
+  const missing: MachineTool[] = [];
+  for (const tool of tools) if (!(await hasCommand(tool))) missing.push(tool);
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((tool) => MACHINE_TOOLS[tool]))];
+  if (!(await hasCommand('apt-get'))) {
+    throw new UserError(`the lab needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed`, {}, `install the package(s) ${packages.join(' ')}`);
+  }
+  log(`installing ${packages.join(' ')} (for ${missing.join(', ')}) with apt-get`);
+  await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
+    timeoutMs: 300_000,
+    env: { DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}

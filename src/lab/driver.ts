@@ -1,0 +1,58 @@
+// How one kind of lab host (namespace, vm, container) is created and removed. The lab core owns
+// what all kinds share: the bridges (one per subnet, the machine at .1), the package mirror, the
+// keys, the state file and `lab down`; a driver plugs its hosts into that.
+//
+// A driver's start() must record every machine resource BEFORE creating it (context.record), so
+// `lab down` can remove it after any crash. Generic resources (process, netns, link, mount, path,
+// iptables) are released by the core; anything else is recorded as { type: 'driver', data } and
+// released by the driver's release().
+import type { HostFile } from './host-files.ts';
+import type { HostKey } from './keys.ts';
+import type { LabPaths } from './paths.ts';
+import type { LabBridge, LabHost, LabKind } from './settings.ts';
+import type { LabResource } from './state.ts';
+
+/** What a host's init, kernel or daemon printed, in its directory: shown when the host fails to answer ssh. */
+export const HOST_CONSOLE_LOG = 'console.log';
+
+export interface LabContext {
+  paths: LabPaths;
+  bridges: readonly LabBridge[];
+  /** progress lines for the user */
+  log(line: string): void;
+}
+
+export interface HostStartContext extends LabContext {
+  host: LabHost;
+  /** the host's own working directory (already created, empty; removed by `lab down`) */
+  dir: string;
+  /** the shared Debian root filesystem (read-only: stack on it, copy it, never change it) */
+  rootfs: string;
+  /** files the host must have (hostname, sshd settings, authorized keys, host keys, apt source) */
+  files: readonly HostFile[];
+  hostKeys: readonly HostKey[];
+  /** records a resource of this host; await it before creating the resource */
+  record(resource: LabResource): Promise<void>;
+}
+
+export interface LabHostDriver {
+  readonly kind: LabKind;
+  /** how long the core waits for the host's sshd after start() resolved */
+  readonly sshReadyTimeoutMs: number;
+  /**
+   * Work done once per `lab up` before any host of this kind starts (build or check an image,
+   * start a daemon); `record` records lab-wide resources. Optional.
+   */
+  prepare?(context: LabContext, record: (resource: LabResource) => Promise<void>): Promise<void>;
+  /**
+   * Creates the host: plugs eth0 (and eth1) into host.interfaces[i].bridge with the interface's
+   * address, writes `files` into its root, starts its sshd on eth0's address and host.sshPort.
+   * May resolve before sshd answers: the core then waits (sshReadyTimeoutMs) and fails early when
+   * every process recorded for the host has ended.
+   */
+  start(context: HostStartContext): Promise<void>;
+  /** Releases a { type: 'driver' } resource this driver recorded. Must succeed when it is already gone. */
+  release?(data: Record<string, unknown>, context: LabContext): Promise<void>;
+  /** This kind's leftovers that no state file names (found by prefix or path), for `lab down`. */
+  leftovers?(context: LabContext): Promise<LabResource[]>;
+}

@@ -1,0 +1,42 @@
+// Every package list of the lab, in one place. Changing a list rebuilds what depends on it (the
+// rootfs or the mirror) on the next `lab up`: their manifests record a hash of these lists.
+
+/** The Debian release of every lab host. */
+export const DEBIAN_SUITE = 'bookworm';
+
+/**
+ * What debootstrap installs into the shared root filesystem (variant minbase): only what a host needs
+ * to be reached and inspected (sshd, python3 for peers such as Ansible, ip, ps, ping, arping).
+ * Everything a role installs comes from the offline mirror instead, so roles are tested installing it.
+ */
+export const ROOTFS_PACKAGES = ['openssh-server', 'python3', 'iproute2', 'procps', 'iputils-ping', 'iputils-arping', 'ca-certificates'] as const;
+
+/**
+ * What the offline mirror serves (with every dependency): the packages the cluster roles install,
+ * and the tools the lab's checks and tests use on hosts.
+ */
+export const MIRROR_PACKAGES = [
+  // directors: heartbeat + ldirectord (the tutorials' setup), keepalived (the VRRP setup), ipvsadm
+  'heartbeat',
+  'ldirectord',
+  'keepalived',
+  'ipvsadm',
+  // real servers: hide the VIP from ARP (arptables is arptables-legacy on Debian), announce a moved VIP
+  'arptables',
+  'iputils-arping',
+  // real servers serve the load-balanced site; clients and health checks fetch it
+  'nginx-light',
+  'curl',
+  // VM directors load ip_vs with modprobe
+  'kmod',
+] as const;
+
+/** Tools the lab runs on this machine, and the Debian package that provides each. */
+export const MACHINE_TOOLS = {
+  debootstrap: 'debootstrap',
+  'dpkg-scanpackages': 'dpkg-dev',
+  'ssh-keygen': 'openssh-client',
+  unshare: 'util-linux',
+  ip: 'iproute2',
+} as const;
+export type MachineTool = keyof typeof MACHINE_TOOLS;
