@@ -1,5 +1,6 @@
 // Tasks and roles: what a role author writes. A role is a TypeScript module in roles/<name>/ whose
 // default export comes from defineRole; its tasks are built from operations (src/operations/).
+import type { Cluster } from '../cluster/model.ts';
 import type { Facts } from './facts.ts';
 import type { Operation } from './operation.ts';
 
@@ -30,6 +31,8 @@ export interface RoleContext<V> {
   host: HostInfo;
   /** every host of the inventory with its merged variables, for roles that render cluster-wide files */
   inventory: { hosts: ReadonlyArray<HostInfo & { vars: Record<string, unknown> }> };
+  /** the inventory's `cluster:` description (src/cluster/model.ts), when it has one */
+  cluster: Cluster | undefined;
 }
 
 export interface Role<V extends Record<string, unknown> = Record<string, unknown>> {

@@ -209,6 +209,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         vars: strictVars(vars, { role: role.name, host: host.name }),
         host: { name: host.name, address: host.address, groups: host.groups },
         inventory: { hosts: allHosts },
+        cluster: inventory.cluster,
       };
       const roleTasks = buildRoleTasks(role, ctx, host.name, ref.source);
       const inherited = [...play.tags, ...ref.tags];
