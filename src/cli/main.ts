@@ -4,6 +4,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { createConnector } from '../connectors/index.ts';
+import { JumpHosts } from '../connectors/jump-hosts.ts';
+import { lintBeforeRun, registerLintCommand } from '../cluster/cli.ts';
+import { formatFinding, lintNodeNames, lintSubject } from '../cluster/lint.ts';
 import { registerLabCommands } from '../lab/cli.ts';
 import { withLabCredentials } from '../lab/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
@@ -62,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerLabCommands(program);
+  registerLintCommand(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -77,6 +81,8 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
     throw new UserError(`inventory file not found: ${inventoryFile}`, {}, 'give one with --inventory FILE');
   }
   const inventory = await loadInventory(inventoryFile);
+  // The cluster lint runs before anything is touched: an error stops the run here.
+  lintBeforeRun(inventory, (line) => process.stderr.write(`${line}\n`));
   const playbook = await loadPlaybook(playbookFile);
   const extraVars = flags.extraVars.length > 0 ? await parseExtraVars(flags.extraVars) : undefined;
   const secrets = new Set([...inventory.secrets, ...playbook.secrets, ...(extraVars?.secrets ?? [])]);
@@ -97,6 +103,14 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   const events = new FanOut(redactor, [reporter]);
+  // Hosts behind a jump host (ssh.jump) share one connection to it.
+  const jumpHosts = new JumpHosts(
+    (name) => {
+      const host = inventory.hosts.get(name);
+      return host && withLabCredentials(host);
+    },
+    { onWarning: (message) => events.emit({ type: 'warning', message }) },
+  );
   try {
     return await runPlaybook(inventory, playbook, events, {
       check: flags.check,
@@ -107,7 +121,15 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
       lockTimeoutSeconds: flags.lockTimeout,
       secrets,
       signal: controller.signal,
-      connect: (host) => createConnector(withLabCredentials(host), { onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }) }),
+      onFacts: (host, facts) => {
+        // Heartbeat matches its node names against `uname -n`: checkable only once facts are in.
+        const subject = lintSubject(inventory);
+        if (!subject) return;
+        for (const finding of lintNodeNames(subject, new Map([[host, facts]]))) {
+          events.emit({ type: 'warning', host, message: formatFinding(finding) });
+        }
+      },
+      connect: (host) => createConnector(withLabCredentials(host), { jumpHosts, onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }) }),
     });
   } finally {
     process.off('SIGINT', onInterrupt);

@@ -4,8 +4,9 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { loadCluster } from '../cluster/load.ts';
 import { UserError } from '../core/errors.ts';
-import type { BecomeOptions, Group, Inventory, InventoryHost, SourceLocation, SshOptions } from './model.ts';
+import type { BecomeOptions, DockerOptions, Group, Inventory, InventoryHost, SourceLocation, SshOptions, VagrantOptions } from './model.ts';
 import { inPrecedenceOrder, mergeVars, type VarLayer, type VarOrigin } from './precedence.ts';
 import { throwProblems } from './problems.ts';
 import { InventoryFile, VarsFile, type GroupEntry, type HostEntry } from './schema.ts';
@@ -42,13 +43,17 @@ export async function loadInventory(file: string, options: LoadInventoryOptions 
   const hosts = new Map<string, InventoryHost>();
   for (const draft of tree.hosts.values()) hosts.set(draft.name, resolveHost(draft, groups, hostFiles.get(draft.name) ?? [], dir));
   checkJumpHosts(hosts, tree, yaml);
+  checkTransportSettings(tree, yaml);
   for (const host of hosts.values()) {
     for (const variable of [host.passwordEnv, host.become?.passwordEnv]) {
       const value = variable === undefined ? undefined : (options.env ?? process.env)[variable];
       if (value !== undefined && value !== '') secrets.add(value);
     }
   }
-  return { file, dir, hosts, groups, secrets };
+  if (parsed.cluster === undefined) return { file, dir, hosts, groups, secrets };
+  const { cluster, source: clusterSource, secrets: clusterSecrets } = loadCluster(parsed.cluster, { yaml, hosts, all: groups.get('all'), secrets });
+  for (const secret of clusterSecrets) secrets.add(secret);
+  return { file, dir, hosts, groups, secrets, cluster, clusterSource };
 }
 
 // --- the inventory file -------------------------------------------------------------------------
@@ -88,7 +93,7 @@ function describeInventoryPath(at: readonly PathSegment[]): string {
   if (at.length === 1) return 'group all';
   if (before === 'hosts') return `host ${String(last)}`;
   if (before === 'children') return `group ${String(last)}`;
-  if (last === 'ssh' || last === 'become') return `the ${last} settings of ${owner(-2)}`;
+  if (last === 'ssh' || last === 'become' || last === 'docker' || last === 'vagrant') return `the ${last} settings of ${owner(-2)}`;
   if (last === 'hosts' || last === 'children' || last === 'vars') return `the ${last} of ${owner(-2)}`;
   return formatPath(at);
 }
@@ -389,6 +394,11 @@ function resolveHost(draft: HostDraft, groups: ReadonlyMap<string, Group>, hostF
     ...(entry.ssh?.legacy === undefined ? {} : { legacy: entry.ssh.legacy }),
     ...(entry.ssh?.jump === undefined ? {} : { jump: entry.ssh.jump }),
   };
+  const transport = entry.transport ?? DEFAULTS.transport;
+  const docker: DockerOptions | undefined = entry.docker === undefined ? undefined : entry.docker.host === undefined ? {} : { host: entry.docker.host };
+  // Every vagrant host has a machine: by default the host's own name in the Vagrantfile beside the inventory.
+  const vagrant: VagrantOptions | undefined =
+    transport === 'vagrant' ? { dir: resolvePath(dir, entry.vagrant?.dir ?? '.'), machine: entry.vagrant?.machine ?? draft.name } : undefined;
   // A become block means "become root": with sudo unless it says sudo: false.
   const become: BecomeOptions | undefined =
     entry.become === undefined ? undefined : { sudo: entry.become.sudo ?? true, ...(entry.become.password_env === undefined ? {} : { passwordEnv: entry.become.password_env }) };
@@ -399,8 +409,10 @@ function resolveHost(draft: HostDraft, groups: ReadonlyMap<string, Group>, hostF
     user: entry.user ?? DEFAULTS.user,
     ...(entry.key === undefined ? {} : { key: resolvePath(dir, entry.key) }),
     ...(entry.password_env === undefined ? {} : { passwordEnv: entry.password_env }),
-    transport: entry.transport ?? DEFAULTS.transport,
+    transport,
     ssh,
+    ...(docker === undefined ? {} : { docker }),
+    ...(vagrant === undefined ? {} : { vagrant }),
     ...(become === undefined ? {} : { become }),
     ...(entry.lab === undefined ? {} : { lab: entry.lab }),
     groups: ordered.map((group) => group.name),
@@ -440,6 +452,26 @@ function checkJumpHosts(hosts: ReadonlyMap<string, InventoryHost>, tree: Tree, y
       if (next !== undefined) {
         problems.push(new UserError(`${formatPath(jumpPath)}: jump hosts form a loop: ${[...chain, next].join(' -> ')}`, where, 'one host of the chain must be reachable directly'));
       }
+    }
+  }
+  throwProblems(problems);
+}
+
+/** docker: and vagrant: settings belong to hosts of that transport; elsewhere they would silently do nothing. */
+function checkTransportSettings(tree: Tree, yaml: YamlFile): void {
+  const problems: UserError[] = [];
+  for (const host of tree.hosts.values()) {
+    const transport = host.entry.transport ?? DEFAULTS.transport;
+    for (const key of ['docker', 'vagrant'] as const) {
+      const writtenAt = host.writtenAt.get(key);
+      if (host.entry[key] === undefined || writtenAt === undefined || transport === key) continue;
+      problems.push(
+        new UserError(
+          `${formatPath(writtenAt)}: host ${host.name} has ${key} settings, but its transport is ${transport}`,
+          { file: yaml.file, ...yaml.locate(writtenAt, 'key') },
+          `set transport: ${key} for ${host.name}, or remove its ${key} settings`,
+        ),
+      );
     }
   }
   throwProblems(problems);

@@ -1,6 +1,8 @@
 // The inventory as the runner uses it: every host with its connection settings resolved (defaults
 // applied, paths absolute) and its variables merged, every group with its members.
 import type { HOST_KEY_CHECKING, LEGACY_PROFILES, TRANSPORTS } from './schema.ts';
+import type { ClusterSource } from '../cluster/load.ts';
+import type { Cluster } from '../cluster/model.ts';
 import type { VarOrigin } from './precedence.ts';
 
 export type Transport = (typeof TRANSPORTS)[number];
@@ -27,6 +29,18 @@ export interface SshOptions {
   jump?: string;
 }
 
+export interface DockerOptions {
+  /** the Docker engine's address (unix:///... or tcp://HOST:PORT); unset: $DOCKER_HOST, else the default socket */
+  host?: string;
+}
+
+export interface VagrantOptions {
+  /** absolute directory of the Vagrantfile; default the inventory's directory */
+  dir: string;
+  /** the machine's name in the Vagrantfile; default the host's name */
+  machine: string;
+}
+
 export interface BecomeOptions {
   sudo: boolean;
   /** name of the environment variable holding the sudo password */
@@ -46,6 +60,10 @@ export interface InventoryHost {
   passwordEnv?: string;
   transport: Transport;
   ssh: SshOptions;
+  /** transport docker only */
+  docker?: DockerOptions;
+  /** transport vagrant only (always set for it, with defaults) */
+  vagrant?: VagrantOptions;
   become?: BecomeOptions;
   /** free-form settings for the lab that builds test hosts */
   lab?: Record<string, unknown>;
@@ -90,4 +108,8 @@ export interface Inventory {
   groups: Map<string, Group>;
   /** values read with !env and from password_env variables: mask them in every output */
   secrets: Set<string>;
+  /** the `cluster:` section, resolved (src/cluster/model.ts); absent when the inventory has none */
+  cluster?: Cluster;
+  /** where the cluster's settings are written, for messages that point at file:line */
+  clusterSource?: ClusterSource;
 }

@@ -33,6 +33,28 @@ export const SshSettings = Type.Object(
   { additionalProperties: false },
 );
 
+/** transport docker: the Docker engine that runs the container (the host's address is the container's name or id). */
+export const DockerSettings = Type.Object(
+  {
+    host: Type.Optional(
+      Type.String({
+        pattern: '^(unix:///.+|tcp://\\S+:[0-9]+/?)$',
+        expected: 'the address of the Docker engine: unix:///path/to/docker.sock or tcp://HOST:PORT',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** transport vagrant: which machine of which Vagrantfile. */
+export const VagrantSettings = Type.Object(
+  {
+    dir: Type.Optional(NonEmpty('the directory of the Vagrantfile (relative to the inventory file)')),
+    machine: Type.Optional(NonEmpty('the name of the machine in the Vagrantfile')),
+  },
+  { additionalProperties: false },
+);
+
 export const BecomeSettings = Type.Object(
   {
     sudo: Type.Optional(Type.Boolean()),
@@ -50,6 +72,8 @@ export const HostEntry = Type.Object(
     password_env: Type.Optional(EnvName),
     transport: Type.Optional(StringEnum(TRANSPORTS)),
     ssh: Type.Optional(SshSettings),
+    docker: Type.Optional(DockerSettings),
+    vagrant: Type.Optional(VagrantSettings),
     become: Type.Optional(BecomeSettings),
     lab: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { expected: 'a mapping of lab settings' })),
     vars: Type.Optional(Vars),
@@ -81,8 +105,17 @@ export const GroupEntry = Type.Recursive(
 export type GroupEntry = Static<typeof GroupEntry>;
 
 export const InventoryFile = Type.Object(
-  { all: GroupEntry },
-  { additionalProperties: false, unknownKeyHint: "every group goes below 'all:' (under all.children)", expected: "a mapping with the key 'all'" },
+  {
+    all: GroupEntry,
+    // The cluster description has its own schema and checks (src/cluster/load.ts), which need the
+    // hosts of the inventory: it is checked once they are known.
+    cluster: Type.Optional(Type.Unknown()),
+  },
+  {
+    additionalProperties: false,
+    unknownKeyHint: "every group goes below 'all:' (under all.children); the cluster description under 'cluster:'",
+    expected: "a mapping with the key 'all' (and 'cluster' for a cluster description)",
+  },
 );
 export type InventoryFile = Static<typeof InventoryFile>;
 

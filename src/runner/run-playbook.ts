@@ -33,6 +33,8 @@ export interface RunOptions {
   /** aborted on Ctrl-C: hosts stop between executions */
   signal?: AbortSignal;
   connect(host: InventoryHost): Connector;
+  /** called once per host when its facts have been gathered */
+  onFacts?(host: string, facts: Facts): void;
 }
 
 export const EXIT = { ok: 0, inputError: 1, failed: 2, unreachable: 4, interrupted: 130 } as const;
@@ -156,6 +158,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         emit,
         stopped,
       });
+      if (!session.facts && result.facts) options.onFacts?.(host.name, result.facts);
       session.facts = result.facts;
       return result.failed;
     } catch (error) {

@@ -142,17 +142,16 @@ describe('loadInventory: the example inventory of the docs', () => {
     const master = inventory.hosts.get('lvs-master');
     expect(master?.ssh.legacy).toBe('centos5');
     const vars = interpolateVars(master?.vars ?? {}, master?.varOrigin, { literal: inventory.secrets });
-    expect(vars.vip).toBe('192.168.2.254');
-    expect(vars.heartbeat_address).toBe('192.168.1.250');
-    expect(inventory.hosts.get('lvs-backup')?.vars.heartbeat_address).toBe('192.168.1.251');
-    expect(vars.heartbeat).toMatchObject({ interface: 'eth1', auth_key: 'example-key', nodes: ['lvs-master', 'lvs-backup'] });
-    expect(vars.ldirectord).toMatchObject({ virtual: '192.168.2.254:80', checkport: 80, scheduler: 'lc' });
-    expect(vars.realserver).toEqual({ vip: '192.168.2.254', arp_ignore: 1, arp_announce: 2 });
+    expect(vars).toEqual({ vip: '192.168.2.254', http_port: 80, gateway: '192.168.2.1', ha_auth_key: 'example-key' });
+
+    // The cluster description uses the variables of group all (test/unit/cluster covers it in depth).
+    expect(inventory.cluster?.virtual_services[0]).toMatchObject({ vip: '192.168.2.254', port: 80, scheduler: 'lc' });
+    expect(inventory.cluster?.heartbeat?.authkeys).toEqual({ method: 'sha1', key: 'example-key', allow_crc: false });
   });
 
   it('says which environment variable to export when the secret is missing', async () => {
     const error = await userError(loadInventory(path.join(repoRoot, 'inventory/example.yaml'), { env: {} }));
-    expect(error.message).toBe('environment variable HA_AUTH_KEY is not set (all.children.directors.vars.heartbeat.auth_key)');
+    expect(error.message).toBe('environment variable HA_AUTH_KEY is not set (all.vars.ha_auth_key)');
     expect(error.hint).toContain('export HA_AUTH_KEY');
   });
 });
@@ -164,7 +163,7 @@ describe('loadInventory: mistakes in the inventory file', () => {
     );
     expect(error.message).toBe("all.children.directors.hosts.lvs-master.adress: unknown key 'adress' in host lvs-master; did you mean 'address'?");
     expect(error.where).toEqual({ file, line: 5, column: 23 });
-    expect(error.hint).toBe('allowed keys: address, port, user, key, password_env, transport, ssh, become, lab, vars');
+    expect(error.hint).toBe('allowed keys: address, port, user, key, password_env, transport, ssh, docker, vagrant, become, lab, vars');
   });
 
   it('an unknown key with no close match: where such a thing belongs', async () => {

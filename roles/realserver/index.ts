@@ -1,0 +1,250 @@
+// The LVS real server role: what each real server of the cluster needs (tutorials 000, 002, 003,
+// 004). In order, because the order is the point:
+//   1. ARP: arp_ignore/arp_announce (or arptables rules) before any VIP exists, so that no client
+//      ever maps a VIP to a real server's MAC;
+//   2. the VIPs: DR on loopback aliases, TUN on tunl0; and the default gateway (NAT: the director);
+//      each kept for boot the family's way (boot_method below) and brought up now;
+//   3. the page each health check fetches, with the text it expects;
+//   4. the services the real server runs.
+// A host that serves no virtual service gets no task.
+import { defineRole, ops, OperationError, sh, type Facts, type Task } from '../../src/index.ts';
+import { clusterOf } from '../heartbeat/cluster-of.ts';
+import { applyRulesScript, jfChains, rulesInPlaceCheck, standardChains, type ArpChains, type ArpSave } from './arptables.ts';
+import {
+  debianArptablesFile,
+  ifcfgPath,
+  initScriptPath,
+  interfacesFile,
+  pageDirectories,
+  renderIfcfg,
+  renderInitScript,
+  renderInterfaces,
+  renderUnit,
+  scriptCarries,
+  unitPath,
+  type ScriptItems,
+} from './render.ts';
+import { realServerView, type LoopbackVip, type RealServerView } from './view.ts';
+
+/**
+ * native: the family's own network configuration where it can hold a VIP on a loopback alias
+ * (ifcfg-lo:N on EL5-EL7, /etc/network/interfaces.d on Debian), the realserver script for the rest
+ * (TUN, the NAT gateway outside EL5-EL7, every VIP on EL8/EL9, whose NetworkManager ignores ifcfg
+ * aliases, and on Ubuntu, whose netplan flushes lo when it applies). init-script: the tutorials'
+ * /etc/init.d/realserver for everything, on every family.
+ */
+export type BootMethod = 'native' | 'init-script';
+
+interface Vars extends Record<string, unknown> {
+  boot_method: BootMethod;
+}
+
+const defaults: Vars = { boot_method: 'native' };
+
+const el = (facts: Facts) => facts.os.family === 'el';
+const elUpTo7 = (facts: Facts) => el(facts) && facts.os.major <= 7;
+const arptablesJf = (facts: Facts) => el(facts) && facts.os.major <= 6;
+const debianProper = (facts: Facts) => facts.os.family === 'debian' && facts.os.distro !== 'ubuntu';
+const systemd = (facts: Facts) => facts.init === 'systemd';
+
+/** Which mechanism keeps each part of the view at boot on a host of `facts`. */
+export interface BootLayout {
+  ifcfgVips: LoopbackVip[];
+  ifupdownVips: LoopbackVip[];
+  /** EL5-EL7: GATEWAY= in /etc/sysconfig/network (the tutorials' place) */
+  sysconfigGateway: boolean;
+  script: ScriptItems;
+}
+
+export function bootLayout(view: RealServerView, facts: Facts, method: BootMethod): BootLayout {
+  const native = method === 'native';
+  const ifcfg = native && elUpTo7(facts);
+  const ifupdown = native && debianProper(facts);
+  const hasVips = view.loopbackVips.length + view.tunnelVips.length > 0;
+  const sysconfigGateway = ifcfg && view.gateway !== undefined;
+  const scriptVips = ifcfg || ifupdown ? [] : view.loopbackVips;
+  const script: ScriptItems = {
+    loopbackVips: scriptVips,
+    tunnelVips: view.tunnelVips,
+    ...(view.gateway === undefined || sysconfigGateway ? {} : { gateway: view.gateway }),
+  };
+  const scriptHasVips = script.loopbackVips.length + script.tunnelVips.length > 0;
+  if (scriptHasVips && view.arp === 'sysctl') script.arpSysctlInterfaces = view.arpInterfaces;
+  // EL restores saved arptables rules with its arptables service; Debian has no such service.
+  if (scriptHasVips && view.arp === 'arptables' && facts.os.family === 'debian') script.arptablesFile = debianArptablesFile;
+  return {
+    ifcfgVips: ifcfg && hasVips ? view.loopbackVips : [],
+    ifupdownVips: ifupdown ? view.loopbackVips : [],
+    sysconfigGateway,
+    script,
+  };
+}
+
+/**
+ * How each family runs and keeps arptables rules: the chain names its tool knows, the command that
+ * saves the running rules and the file it writes, which the family restores at boot (EL: the
+ * arptables_jf or arptables service; Debian: the realserver script or the ifupdown stanza).
+ */
+const arptablesFamilies: Array<{ tool: string; chains: ArpChains; save: ArpSave; when: (facts: Facts) => boolean }> = [
+  { tool: 'arptables_jf', chains: jfChains, save: { command: 'service arptables_jf save', file: '/etc/sysconfig/arptables' }, when: arptablesJf },
+  { tool: 'arptables', chains: standardChains, save: { command: 'arptables-save > /etc/sysconfig/arptables', file: '/etc/sysconfig/arptables' }, when: (facts) => el(facts) && !arptablesJf(facts) },
+  { tool: 'arptables', chains: standardChains, save: { command: `arptables-save > ${debianArptablesFile}`, file: debianArptablesFile }, when: (facts) => !el(facts) },
+];
+
+export function realServerTasks(view: RealServerView, method: BootMethod): Task[] {
+  const layout = (facts: Facts) => bootLayout(view, facts, method);
+  const vips = [...view.loopbackVips.map((v) => v.vip), ...view.tunnelVips.map((v) => v.vip)];
+  return [...arpTasks(view, vips), ...vipTasks(view, layout), ...scriptTasks(view, layout), ...pageTasks(view), ...serviceTasks(view)];
+}
+
+function arpTasks(view: RealServerView, vips: string[]): Task[] {
+  if (vips.length === 0) return [];
+  const tasks: Task[] = [];
+  if (view.arp === 'sysctl') {
+    for (const name of ['all', ...view.arpInterfaces]) {
+      // sysctl writes a VLAN interface (eth0.100) with a slash, as its dots separate the levels.
+      const key = `net.ipv4.conf.${name.replace(/\./g, '/')}`;
+      tasks.push(
+        { name: `ignore ARP requests for addresses of other interfaces (${name})`, op: ops.sysctl({ name: `${key}.arp_ignore`, value: 1 }) },
+        { name: `announce only addresses of the sending interface (${name})`, op: ops.sysctl({ name: `${key}.arp_announce`, value: 2 }) },
+      );
+    }
+  } else {
+    const rules = view.arpRules;
+    tasks.push({
+      name: 'arptables installed',
+      op: ops.packages({ names: { el5: ['arptables_jf'], el6: ['arptables_jf'], el7: ['arptables'], el8: ['iptables-arptables'], el9: ['iptables-nft', 'iptables-nft-services'], debian: ['arptables'] } }),
+    });
+    for (const family of arptablesFamilies) {
+      tasks.push({
+        name: `ARP requests for the VIPs dropped and never sent from them (${family.tool}, saved in ${family.save.file})`,
+        op: ops.command({ run: applyRulesScript(rules, family.chains, family.save), unless: rulesInPlaceCheck(rules, family.chains, family.save) }),
+        when: family.when,
+      });
+    }
+    tasks.push({
+      name: 'arptables rules restored at boot',
+      op: ops.service({ name: { el5: 'arptables_jf', el6: 'arptables_jf', el: 'arptables' }, enabled: true }),
+      when: el,
+    });
+  }
+  if (view.tunnelVips.length > 0) {
+    // The kernel filters with the larger of `all` and the interface's value: both must be 0 for
+    // tunl0 (the script sets tunl0's, which exists only once the ipip module is loaded).
+    tasks.push({ name: 'no reverse-path filtering of tunnelled packets (all)', op: ops.sysctl({ name: 'net.ipv4.conf.all.rp_filter', value: 0 }) });
+  }
+  return tasks;
+}
+
+/** A read-only check that the VIP is where the host needs it. */
+function vipPresent(view: RealServerView, vip: string): string {
+  // A director that is also a real server holds the VIP on its network interface while active:
+  // then it must not be added to lo as well (heartbeat's IPaddr took it off lo on purpose).
+  return view.alsoDirector ? sh`ip -o -4 addr show | grep -qF ${`inet ${vip}/`}` : sh`ip -o -4 addr show dev lo | grep -qF ${`inet ${vip}/`}`;
+}
+
+function gatewayPresent(address: string): string {
+  return sh`test "$(ip route show 0/0 | awk '$1 == "default" { print $3 }')" = ${address}`;
+}
+
+function vipTasks(view: RealServerView, layout: (facts: Facts) => BootLayout): Task[] {
+  const tasks: Task[] = [];
+  for (const vip of view.loopbackVips) {
+    const inIfcfg = (facts: Facts) => layout(facts).ifcfgVips.includes(vip);
+    tasks.push(
+      { name: `VIP ${vip.vip} on ${vip.label} at boot (ifcfg)`, op: ops.file({ path: ifcfgPath(vip.label), content: renderIfcfg(view, vip) }), when: inIfcfg },
+      { name: `VIP ${vip.vip} on ${vip.label} now (ifup)`, op: ops.command({ run: sh`ifup ${vip.label}`, unless: vipPresent(view, vip.vip) }), when: inIfcfg },
+    );
+  }
+  const ifupdown = (facts: Facts) => layout(facts).ifupdownVips.length > 0;
+  if (view.loopbackVips.length > 0) {
+    tasks.push(
+      { name: 'ifupdown installed', op: ops.packages({ names: ['ifupdown'] }), when: ifupdown },
+      {
+        name: 'ifupdown reads /etc/network/interfaces.d',
+        // Debian's default file has this line; `source-directory /etc/network/interfaces.d` (the
+        // same) is replaced by it rather than doubled, which would define the aliases twice.
+        op: ops.line({
+          path: '/etc/network/interfaces',
+          line: 'source /etc/network/interfaces.d/*',
+          regexp: /^\s*source(-directory)?\s+\/etc\/network\/interfaces\.d(\/\*)?\s*$/,
+          create: true,
+        }),
+        when: ifupdown,
+      },
+      {
+        name: `VIPs on loopback aliases at boot (${interfacesFile})`,
+        op: ops.file({ path: interfacesFile, content: (facts) => renderInterfaces(view, layout(facts).ifupdownVips, view.arp === 'arptables' ? debianArptablesFile : undefined) }),
+        when: ifupdown,
+      },
+    );
+    for (const vip of view.loopbackVips) {
+      // --force: ifupdown's state file may say the alias is up when its address was removed.
+      tasks.push({ name: `VIP ${vip.vip} on ${vip.label} now (ifup)`, op: ops.command({ run: sh`ifup --force ${vip.label}`, unless: vipPresent(view, vip.vip) }), when: ifupdown });
+    }
+  }
+  if (view.gateway !== undefined) {
+    const { address } = view.gateway;
+    const inSysconfig = (facts: Facts) => layout(facts).sysconfigGateway;
+    tasks.push(
+      {
+        name: `default gateway ${address} at boot (/etc/sysconfig/network)`,
+        op: ops.line({ path: '/etc/sysconfig/network', line: `GATEWAY=${address}`, regexp: /^GATEWAY=/, create: true }),
+        when: inSysconfig,
+      },
+      { name: `default gateway ${address} now`, op: ops.command({ run: sh`ip route replace default via ${address}`, unless: gatewayPresent(address) }), when: inSysconfig },
+    );
+  }
+  return tasks;
+}
+
+function scriptTasks(view: RealServerView, layout: (facts: Facts) => BootLayout): Task[] {
+  const carried = (facts: Facts) => scriptCarries(layout(facts).script);
+  const status = `${initScriptPath} status >/dev/null`;
+  return [
+    { name: `${initScriptPath}`, op: ops.file({ path: initScriptPath, content: (facts) => renderInitScript(view, layout(facts).script), mode: '0755' }), when: carried },
+    {
+      name: `${unitPath}`,
+      op: ops.file({ path: unitPath, content: (facts) => renderUnit(view, layout(facts).script) }),
+      notify: ['reload systemd units'],
+      when: (facts) => carried(facts) && systemd(facts),
+    },
+    {
+      name: 'realserver addresses up now',
+      op: ops.command({ run: `${initScriptPath} start`, unless: status }),
+      when: (facts) => carried(facts) && !systemd(facts),
+    },
+    {
+      name: 'realserver addresses up now (systemd)',
+      // reload runs `start` again on an active unit: it adds what is missing, nothing goes down.
+      op: ops.command({ run: 'systemctl daemon-reload\nsystemctl reload-or-restart realserver', unless: `systemctl is-active --quiet realserver && ${status}` }),
+      when: (facts) => carried(facts) && systemd(facts),
+    },
+    { name: 'realserver addresses up at boot', op: ops.service({ name: 'realserver', enabled: true }), when: carried },
+  ];
+}
+
+function pageTasks(view: RealServerView): Task[] {
+  const directories = [...new Set(view.pages.flatMap((page) => [view.documentRoot, ...pageDirectories(view.documentRoot, page)]))];
+  return [
+    ...directories.map((path) => ({ name: `directory ${path}`, op: ops.directory({ path, mode: '0755' }) })),
+    ...view.pages.map((page) => ({ name: `health-check page ${page.path} (${page.services.join(', ')})`, op: ops.file({ path: page.path, content: page.content, mode: '0644' }) })),
+  ];
+}
+
+function serviceTasks(view: RealServerView): Task[] {
+  return view.services.map((name) => ({ name: `${name} running and started at boot`, op: ops.service({ name, enabled: true, state: 'started' }) }));
+}
+
+export default defineRole({
+  name: 'realserver',
+  defaults,
+  tasks: (ctx) => {
+    if (ctx.vars.boot_method !== 'native' && ctx.vars.boot_method !== 'init-script') {
+      throw new OperationError(`realserver: boot_method is ${JSON.stringify(ctx.vars.boot_method)}; use native or init-script`);
+    }
+    const view = realServerView(clusterOf(ctx, 'realserver'), ctx.host.name);
+    return view === undefined ? [] : realServerTasks(view, ctx.vars.boot_method);
+  },
+  handlers: () => [{ name: 'reload systemd units', op: ops.command({ run: 'systemctl daemon-reload' }) }],
+});

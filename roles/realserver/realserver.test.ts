@@ -1,0 +1,200 @@
+// The realserver role on every platform, for every real server of every example cluster: golden
+// files (test/fixtures/golden/realserver/<platform>/<cluster>/<host>/<file>) and golden command
+// plans (.../plan.txt) on a fresh host; then the rules the goldens cannot show at a glance.
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { realServerHosts, resolveCluster, type Cluster } from '../../src/cluster/model.ts';
+import type { ClusterFile } from '../../src/cluster/schema.ts';
+import type { Facts } from '../../src/core/facts.ts';
+import { factsFor, platforms } from '../../test/support/facts.ts';
+import type { HostState } from '../../test/support/fresh-host.ts';
+import { goldenFileName, loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
+import { expectGolden, planRole, renderPlanGolden, type RolePlan } from '../../test/support/plan-role.ts';
+import { posixShells } from '../../test/support/posix-shells.ts';
+import realserver, { bootLayout } from './index.ts';
+import { initScriptPath, renderInitScript } from './render.ts';
+import { realServerView } from './view.ts';
+
+// The lab's Debian 12 hosts run without systemd.
+const variants: Array<[name: string, facts: Facts]> = [
+  ...platforms.map((p): [string, Facts] => [p, factsFor(p)]),
+  ['debian12-sysv', factsFor('debian12', { init: 'sysv' })],
+];
+
+// Debian's stock /etc/network/interfaces (ifupdown), which already reads interfaces.d.
+const debianInterfaces = [
+  '# This file describes the network interfaces available on your system',
+  '# and how to activate them. For more information, see interfaces(5).',
+  '',
+  'source /etc/network/interfaces.d/*',
+  '',
+  '# The loopback network interface',
+  'auto lo',
+  'iface lo inet loopback',
+  '',
+].join('\n');
+
+const stateFor = (facts: Facts): HostState => (facts.os.family === 'debian' ? { files: { '/etc/network/interfaces': debianInterfaces } } : {});
+
+function plan(example: Pick<ExampleCluster, 'cluster' | 'hosts'>, host: string, facts: Facts, vars: Record<string, unknown> = {}): RolePlan {
+  return planRole(realserver, { host, inventory: example.hosts, cluster: example.cluster, facts, state: stateFor(facts), vars });
+}
+
+/**
+ * The real servers whose files differ by more than their addresses: every director that is also a
+ * real server, and the first of the others (the rest are the same with another address).
+ */
+function representativeHosts(c: Cluster): string[] {
+  const hosts = realServerHosts(c);
+  const plain = hosts.filter((host) => !c.directors.includes(host));
+  return [...hosts.filter((host) => c.directors.includes(host)), ...plain.slice(0, 1)];
+}
+
+let examples: ExampleCluster[] = [];
+beforeAll(async () => {
+  examples = await loadExampleClusters();
+});
+
+describe('realserver golden files and plans', () => {
+  it('covers examples with real servers', () => {
+    expect(examples.filter((e) => realServerHosts(e.cluster).length > 0).length).toBeGreaterThan(0);
+  });
+
+  it.each(variants)('%s', (platform, facts) => {
+    for (const example of examples) {
+      for (const host of representativeHosts(example.cluster)) {
+        const dir = `realserver/${platform}/${example.name}/${host}`;
+        const planned = plan(example, host, facts);
+        for (const task of planned.tasks) expect(task.status, `${dir}: ${task.task}: ${task.error ?? ''}`).not.toBe('error');
+        expectGolden(renderPlanGolden(planned), `${dir}/plan.txt`);
+        // A file several tasks edit (sysctl.conf) is compared as the last of them leaves it.
+        const files = new Map(planned.tasks.flatMap((task) => Object.entries(task.files ?? {})));
+        for (const [path, content] of files) if (content !== null) expectGolden(content, `${dir}/${goldenFileName(path)}`);
+      }
+    }
+  });
+
+  // The tutorials' own method: /etc/init.d/realserver for everything, on every family.
+  it.each(variants)('%s, boot_method init-script', (platform, facts) => {
+    const example = examples.find((e) => e.name === 'dr-heartbeat-ldirectord');
+    if (example === undefined) throw new Error('the dr-heartbeat-ldirectord example is missing');
+    const planned = plan(example, 'web1', facts, { boot_method: 'init-script' });
+    expectGolden(renderPlanGolden(planned), `realserver/${platform}/init-script/web1/plan.txt`);
+  });
+});
+
+// A cluster of the tutorial shapes, varied by each test.
+function cluster(overrides: Partial<ClusterFile> = {}): Cluster {
+  const addresses: Record<string, string> = { d1: '10.0.0.1', d2: '10.0.0.2', web1: '10.0.0.11', web2: '10.0.0.12' };
+  const file: ClusterFile = {
+    name: 'web',
+    manager: 'keepalived',
+    directors: ['d1', 'd2'],
+    network: { interface: 'eth0', prefix: 24, gateway: '10.0.0.254' },
+    keepalived: { virtual_router_id: 51 },
+    virtual_services: [{ vip: '10.0.0.100', port: 80, forwarding: 'dr', realservers: [{ host: 'web1' }, { host: 'web2' }] }],
+    ...overrides,
+  };
+  return resolveCluster(file, (host) => addresses[host] ?? '10.0.0.99');
+}
+
+const hostsOf = (c: Cluster) => ['d1', 'd2', 'web1', 'web2'].map((name) => ({ name, address: c.addresses[name] ?? name, groups: ['all'] }));
+const taskNames = (p: RolePlan, status?: string) => p.tasks.filter((t) => status === undefined || t.status === status).map((t) => t.task);
+
+describe('realserver rules', () => {
+  it.each(variants)('sets the ARP parameters before any VIP comes up (%s)', (_name, facts) => {
+    for (const arp of ['sysctl', 'arptables'] as const) {
+      const c = cluster({ realserver: { arp } });
+      const names = taskNames(plan({ cluster: c, hosts: hostsOf(c) }, 'web1', facts), 'changed');
+      const firstVip = names.findIndex((n) => /VIP .* now|addresses up now/.test(n));
+      const lastArp = names.findLastIndex((n) => /ARP/.test(n));
+      expect(firstVip, names.join('\n')).toBeGreaterThan(-1);
+      expect(lastArp, names.join('\n')).toBeGreaterThan(-1);
+      expect(lastArp).toBeLessThan(firstVip);
+    }
+  });
+
+  it('uses the tutorial chain names IN/OUT with arptables_jf (EL5, EL6) and INPUT/OUTPUT elsewhere', () => {
+    const c = cluster({ realserver: { arp: 'arptables' } });
+    const scriptOn = (facts: Facts) => plan({ cluster: c, hosts: hostsOf(c) }, 'web1', facts).tasks.find((t) => t.task.startsWith('ARP requests') && t.status === 'changed')?.script ?? '';
+    expect(scriptOn(factsFor('el6'))).toContain('arptables -A IN -d 10.0.0.100 -j DROP');
+    expect(scriptOn(factsFor('el6'))).toContain('arptables -A OUT -s 10.0.0.100 -j mangle --mangle-ip-s 10.0.0.11');
+    expect(scriptOn(factsFor('el6'))).toContain('service arptables_jf save');
+    expect(scriptOn(factsFor('el9'))).toContain('arptables -A INPUT -d 10.0.0.100 -j DROP');
+    expect(scriptOn(factsFor('debian12'))).toContain('arptables-save > /etc/arptables.rules');
+  });
+
+  it('refuses arptables on a director that is also a real server (it would drop ARP for its own VIP)', () => {
+    const c = cluster({ realserver: { arp: 'arptables' }, virtual_services: [{ vip: '10.0.0.100', port: 80, realservers: [{ host: 'd1' }, { host: 'web1' }] }] });
+    expect(() => realServerView(c, 'd1')).toThrow(/director and a real server.*arp: sysctl/);
+    expect(realServerView(c, 'web1')?.arpRules).toEqual([{ vip: '10.0.0.100', realAddress: '10.0.0.11' }]);
+  });
+
+  it('never adds the VIP to lo on a director that holds it on another interface', () => {
+    const c = cluster({ virtual_services: [{ vip: '10.0.0.100', port: 80, realservers: [{ host: 'd1' }, { host: 'web1' }] }] });
+    const ctx = (host: string) => ({ vars: { boot_method: 'native' as const }, host: { name: host, address: '', groups: [] }, inventory: { hosts: [] }, cluster: c });
+    const guard = (host: string) => realserver.tasks(ctx(host)).find((t) => t.name.endsWith('now (ifup)'))?.op.probe() ?? '';
+    // Anywhere on the director (heartbeat moved it to eth0 on purpose), on lo on a plain real server.
+    expect(guard('d1')).toContain("ip -o -4 addr show | grep -qF 'inet 10.0.0.100/'");
+    expect(guard('web1')).toContain("ip -o -4 addr show dev lo | grep -qF 'inet 10.0.0.100/'");
+    const view = realServerView(c, 'd1')!;
+    const script = renderInitScript(view, bootLayout(view, factsFor('el9'), 'native').script);
+    expect(script).toContain('\thas_address "$1" || ip addr add "$1/32" dev lo label "$2"');
+  });
+
+  it('points NAT real servers at the floating NAT address and DR ones at the router, never a director at itself', () => {
+    const c = cluster({
+      nat: { interface: 'eth1', gateway: '192.168.10.1' },
+      virtual_services: [
+        { vip: '10.0.0.100', port: 80, forwarding: 'nat', realservers: [{ host: 'web1' }, { host: 'd2' }] },
+        { vip: '10.0.0.101', port: 80, forwarding: 'dr', realservers: [{ host: 'web2' }] },
+      ],
+    });
+    expect(realServerView(c, 'web1')?.gateway).toEqual({ address: '192.168.10.1', reason: 'nat' });
+    expect(realServerView(c, 'web2')?.gateway).toEqual({ address: '10.0.0.254', reason: 'router' });
+    expect(realServerView(c, 'd2')?.gateway).toBeUndefined();
+    const el5 = plan({ cluster: c, hosts: hostsOf(c) }, 'web1', factsFor('el5'));
+    expect(el5.tasks.find((t) => t.task.includes('(/etc/sysconfig/network)'))?.files?.['/etc/sysconfig/network']).toContain('GATEWAY=192.168.10.1\n');
+    // NAT real servers have no VIP and no ARP settings.
+    expect(taskNames(el5).filter((n) => /ARP|VIP/.test(n))).toEqual([]);
+  });
+
+  it('puts TUN VIPs on tunl0 through the script, with reverse-path filtering off', () => {
+    const c = cluster({ virtual_services: [{ vip: '10.0.0.100', port: 80, forwarding: 'tun', realservers: [{ host: 'web1' }] }] });
+    const el5 = plan({ cluster: c, hosts: hostsOf(c) }, 'web1', factsFor('el5'));
+    const script = el5.tasks.find((t) => t.task === initScriptPath)?.files?.[initScriptPath] ?? '';
+    expect(script).toContain('has_address 10.0.0.100 tunl0 || ip addr add 10.0.0.100/32 dev tunl0');
+    expect(script).toContain('set_kernel_parameter net/ipv4/conf/tunl0/rp_filter 0');
+    expect(taskNames(el5, 'changed')).toContain('no reverse-path filtering of tunnelled packets (all)');
+    expect(taskNames(el5)).not.toContain('VIP 10.0.0.100 on lo:0 at boot (ifcfg)');
+  });
+
+  it('writes the page each check fetches with the text it expects, and none for a digest check', () => {
+    const c = cluster({
+      virtual_services: [
+        { vip: '10.0.0.100', port: 80, realservers: [{ host: 'web1' }], check: { url: { path: '/check/lvs.html', status_code: 200 } } },
+        { vip: '10.0.0.101', port: 80, realservers: [{ host: 'web1' }], check: { url: { path: '/own.html', digest: '0123456789abcdef0123456789abcdef' } } },
+      ],
+    });
+    expect(realServerView(c, 'web1')?.pages).toEqual([{ path: '/var/www/html/check/lvs.html', content: 'OK\n', services: ['tcp 10.0.0.100:80'] }]);
+    const names = taskNames(plan({ cluster: c, hosts: hostsOf(c) }, 'web1', factsFor('debian12')));
+    expect(names).toEqual(expect.arrayContaining(['directory /var/www/html', 'directory /var/www/html/check']));
+  });
+
+  it.each(variants)('writes an init script that dash and busybox sh parse (%s)', (_name, facts) => {
+    const c = cluster({
+      nat: { interface: 'eth1', gateway: '192.168.10.1' },
+      virtual_services: [
+        { vip: '10.0.0.100', port: 80, forwarding: 'dr', realservers: [{ host: 'web1' }] },
+        { vip: '10.0.0.101', port: 80, forwarding: 'tun', realservers: [{ host: 'web1' }] },
+      ],
+    });
+    const view = realServerView(c, 'web1')!;
+    const script = renderInitScript(view, bootLayout(view, facts, 'init-script').script);
+    for (const shell of posixShells()) {
+      const [program, ...args] = shell.command;
+      const checked = spawnSync(program, [...args.filter((a) => a !== '-s'), '-n'], { input: script, encoding: 'utf8' });
+      expect(checked.status, `${shell.name}: ${checked.stderr}`).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,76 @@
+// `provision lint --inventory FILE`: the cluster lint on the command line, and the same check
+// before every provisioning run (lintBeforeRun). Findings go to stdout, one per line
+// (`file:line:col: error [rule-id] message`) with the rule's reason indented below; errors make the
+// command fail (exit 1, through the program's handling of UserError), warnings do not.
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import type { Inventory } from '../inventory/model.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { formatFinding, hasErrors, lintClusters, lintSubject, ruleCatalogue, type LintFinding, type LintSubject } from './lint.ts';
+
+const DEFAULT_INVENTORY = 'inventory/lab.yaml';
+
+interface LintFlags {
+  inventory: string[];
+  rules: boolean;
+}
+
+/** The findings of the inventories' clusters (and across them); inventories without a cluster have none. */
+export function lintInventories(inventories: readonly Pick<Inventory, 'cluster' | 'clusterSource' | 'hosts'>[]): LintFinding[] {
+  return lintClusters(inventories.map(lintSubject).filter((subject): subject is LintSubject => subject !== undefined));
+}
+
+/** Print the findings and a summary line; throws a UserError (exit 1) when one is an error. */
+export function reportFindings(findings: readonly LintFinding[], write: (line: string) => void): void {
+  for (const finding of findings) write(formatFinding(finding));
+  const errors = findings.filter((finding) => finding.severity === 'error').length;
+  const warnings = findings.length - errors;
+  if (hasErrors(findings)) {
+    throw new UserError(
+      `the cluster lint found ${count(errors, 'error')}${warnings > 0 ? ` and ${count(warnings, 'warning')}` : ''}`,
+      {},
+      'fix the errors above (each says why the rule exists); nothing was changed on any host',
+    );
+  }
+}
+
+/** The lint every provisioning run does first: warnings are printed, errors stop the run before any host is touched. */
+export function lintBeforeRun(inventory: Pick<Inventory, 'cluster' | 'clusterSource' | 'hosts'>, write: (line: string) => void): void {
+  reportFindings(lintInventories([inventory]), write);
+}
+
+export function registerLintCommand(program: Command): void {
+  program
+    .command('lint')
+    .description("check the inventory's cluster description across hosts (addresses, timings, ownership of the IPVS table...) before anything is touched")
+    .option('-i, --inventory <file>', `inventory file; repeat it to check clusters that share a network against each other (default ${DEFAULT_INVENTORY})`, collect, [])
+    .option('--rules', 'list the rules and exit', false)
+    .action(async (flags: LintFlags) => {
+      const print = (line: string) => process.stdout.write(`${line}\n`);
+      if (flags.rules) {
+        for (const rule of ruleCatalogue()) print(`${rule.id.padEnd(26)} ${rule.severity.padEnd(7)} ${rule.summary}`);
+        return;
+      }
+      const files = flags.inventory.length > 0 ? flags.inventory : [DEFAULT_INVENTORY];
+      const inventories: Inventory[] = [];
+      for (const file of files) {
+        if (!existsSync(file)) throw new UserError(`inventory file not found: ${file}`, {}, 'give one with --inventory FILE');
+        inventories.push(await loadInventory(file));
+      }
+      const withoutCluster = inventories.filter((inventory) => inventory.cluster === undefined);
+      for (const inventory of withoutCluster) print(`${inventory.file}: no cluster: section, nothing to lint`);
+      const findings = lintInventories(inventories);
+      reportFindings(findings, print);
+      const linted = inventories.length - withoutCluster.length;
+      if (linted > 0) print(findings.length === 0 ? `lint: no findings (${count(linted, 'cluster')})` : `lint: ${count(findings.length, 'warning')}, no errors`);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,52 @@
+// The example inventories, one per tutorial setup: each loads and passes the lint without a finding.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintCluster, lintSubject, formatFinding } from '../../../src/cluster/lint.ts';
+import { ipvsOwner, isDirector, realServerHosts } from '../../../src/cluster/model.ts';
+import { loadInventory } from '../../../src/inventory/load.ts';
+import { repoRoot } from '../inventory/files.ts';
+
+const env = { HA_AUTH_KEY: 'example-ha-key', VRRP_PASS: 'vrrp-pw' };
+const example = (name: string) => loadInventory(path.join(repoRoot, 'inventory', name), { env });
+
+const tutorials = {
+  'dr-heartbeat-ldirectord.yaml': { manager: 'heartbeat', owner: 'ldirectord', forwarding: 'dr', directors: 2, realservers: 4 },
+  'nat-heartbeat.yaml': { manager: 'heartbeat', owner: 'ldirectord', forwarding: 'nat', directors: 2, realservers: 2 },
+  'ultramonkey-active-active.yaml': { manager: 'heartbeat', owner: 'ldirectord', forwarding: 'dr', directors: 2, realservers: 2 },
+  'keepalived-dr-arptables.yaml': { manager: 'keepalived', owner: 'keepalived', forwarding: 'dr', directors: 2, realservers: 2 },
+  'piranha-nat.yaml': { manager: 'piranha', owner: 'piranha', forwarding: 'nat', directors: 2, realservers: 2 },
+} as const;
+
+describe('the example inventories', () => {
+  it('every inventory with a cluster is one of the checked examples (or the lab)', async () => {
+    const files = (await readdir(path.join(repoRoot, 'inventory'))).filter((name) => name.endsWith('.yaml'));
+    expect(files.filter((name) => !(name in tutorials) && name !== 'example.yaml' && name !== 'lab.yaml' && name !== 'local.yaml')).toEqual([]);
+  });
+
+  for (const [name, expected] of Object.entries(tutorials)) {
+    it(`${name}: the tutorial's layout, and no lint finding`, async () => {
+      const inventory = await example(name);
+      const cluster = inventory.cluster!;
+      expect(cluster.manager).toBe(expected.manager);
+      expect(ipvsOwner(cluster)).toBe(expected.owner);
+      expect(cluster.directors).toHaveLength(expected.directors);
+      expect(realServerHosts(cluster)).toHaveLength(expected.realservers);
+      expect(cluster.virtual_services.every((service) => service.forwarding === expected.forwarding)).toBe(true);
+      expect(lintCluster(lintSubject(inventory)!).map(formatFinding)).toEqual([]);
+      // secrets come from the environment and are masked
+      expect(inventory.clusterSource?.clearTextSecrets).toEqual([]);
+      for (const secret of [cluster.heartbeat?.authkeys.key, cluster.keepalived?.auth?.pass]) if (secret !== undefined) expect(inventory.secrets.has(secret)).toBe(true);
+    });
+  }
+
+  it('the first tutorial: the directors are real servers too', async () => {
+    const cluster = (await example('dr-heartbeat-ldirectord.yaml')).cluster!;
+    expect(realServerHosts(cluster).filter((host) => isDirector(cluster, host))).toEqual(['lvs-master', 'lvs-backup']);
+  });
+
+  it('example.yaml (the README\'s) passes too', async () => {
+    const inventory = await example('example.yaml');
+    expect(lintCluster(lintSubject(inventory)!).map(formatFinding)).toEqual([]);
+  });
+});
