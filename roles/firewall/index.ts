@@ -9,7 +9,7 @@
 // does not stops with a message saying to start it or to choose iptables.
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import type { Cluster, FirewallKind } from '../../src/cluster/model.ts';
-import { clusterOf } from '../heartbeat/cluster-of.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { emptyFilterTable, firewalldApplyScript, firewalldCheck, iptablesApplyScript, iptablesCheck, savedBlock } from './render.ts';
 import { firewallRules, type FirewallRule } from './rules.ts';
 

@@ -2,7 +2,7 @@
 // role builds it), ha.cf, haresources and authkeys from the cluster description, enabled at boot,
 // restarted when a file changes. Hosts that are not directors of such a cluster get no tasks.
 import { defineRole, ops, type Facts } from '../../src/index.ts';
-import { clusterOf } from './cluster-of.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { fromSource } from '../source-builds/layout.ts';
 import { HEARTBEAT_PACKAGES, heartbeatDaemonDir, heartbeatPackaged, requireHeartbeatAvailable, requireLvsSyncDaemonSwap } from './platform.ts';
 import { renderAuthkeys, renderHaCf, renderHaresources } from './render.ts';

@@ -3,7 +3,7 @@
 // heartbeat starts it on the active director (haresources), so it must not also run on its own.
 // Hosts that are not directors of such a cluster, or clusters without ldirectord, get no tasks.
 import { defineRole, ops, sh, type Facts } from '../../src/index.ts';
-import { clusterOf } from '../heartbeat/cluster-of.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { ldirectordFromSource } from '../source-builds/layout.ts';
 import { LDIRECTORD_PACKAGES, perlModulePackages } from './platform.ts';
 import { LDIRECTORD_CF, renderLdirectordCf } from './render.ts';

@@ -8,7 +8,7 @@
 //   4. the services the real server runs.
 // A host that serves no virtual service gets no task.
 import { defineRole, ops, OperationError, sh, type Facts, type Task } from '../../src/index.ts';
-import { clusterOf } from '../heartbeat/cluster-of.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { applyRulesScript, jfChains, rulesInPlaceCheck, standardChains, type ArpChains, type ArpSave } from './arptables.ts';
 import {
   debianArptablesFile,

@@ -9,7 +9,7 @@ import { defineRole, ops, type Facts, type Task } from '../../src/index.ts';
 import type { Cluster, SourceComponent } from '../../src/cluster/model.ts';
 import { SOURCE_COMPONENTS } from '../../src/cluster/schema.ts';
 import type { PerPlatform } from '../../src/operations/per-platform.ts';
-import { clusterOf } from '../heartbeat/cluster-of.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { HA_GROUP, HA_USER, LIBDIRS, sourceLibdir, sourceVersion } from './layout.ts';
 import { BUILD_TOOLS, RECIPES, combinePackageLists } from './recipes.ts';
 
