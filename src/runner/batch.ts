@@ -5,7 +5,7 @@
 // transit (a dropped connection) is a syntax error and runs nothing, instead of a truncated command.
 // Sections of output are separated by marker lines that carry a random per-run token, so no file
 // content or command output can forge one.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { quote } from '../core/shell.ts';
 import { posixCksum } from './cksum.ts';
 
@@ -79,16 +79,28 @@ export function parseProbeOutput(token: string, stdout: string): ProbeResults {
   return result;
 }
 
-/** What the apply script compares before a change: the digest of the probe's output and status. */
-export function probeDigest(probed: { stdout: string; exitCode: number }): string {
-  return posixCksum(`${probed.stdout}rc=${probed.exitCode}\n`);
+/**
+ * What the apply script compares before a change: the digest of the probe's output and status, as
+ * the target's `cksum` prints it, or its `md5sum` where there is no cksum (busybox builds without
+ * the applet). Both are computed here; the script accepts the one its tool prints.
+ */
+export function probeDigest(probed: { stdout: string; exitCode: number }): ProbeDigest {
+  const text = `${probed.stdout}rc=${probed.exitCode}\n`;
+  return { cksum: posixCksum(text), md5: `${createHash('md5').update(text, 'utf8').digest('hex')}  -` };
 }
+
+export interface ProbeDigest {
+  cksum: string;
+  md5: string;
+}
+
+const DIGEST_TOOL = 'if command -v cksum >/dev/null 2>&1; then cksum; else md5sum; fi';
 
 export interface ApplyStep {
   id: string;
   script: string;
   /** when set, the step runs only if re-running this probe still gives `digest` */
-  guard?: { probe: string; digest: string };
+  guard?: { probe: string; digest: ProbeDigest };
 }
 
 /**
@@ -102,8 +114,8 @@ export function buildApplyScript(token: string, steps: ApplyStep[]): string {
     body.push(marker(token, `begin ${id}`));
     if (guard) {
       body.push(
-        `__d=$( { ( ${guard.probe}\n) </dev/null 2>/dev/null; echo "rc=$?"; } | cksum )`,
-        `if [ "$__d" != ${quote(guard.digest)} ]; then ${marker(token, `stale ${id}`)}; return 0; fi`,
+        `__d=$( { ( ${guard.probe}\n) </dev/null 2>/dev/null; echo "rc=$?"; } | { ${DIGEST_TOOL}; } )`,
+        `if [ "$__d" != ${quote(guard.digest.cksum)} ] && [ "$__d" != ${quote(guard.digest.md5)} ]; then ${marker(token, `stale ${id}`)}; return 0; fi`,
       );
     }
     body.push(

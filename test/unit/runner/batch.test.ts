@@ -42,7 +42,8 @@ describe('probe script', () => {
 
 describe('apply script', () => {
   it('verifies the probe digest with the target cksum before each guarded step', () => {
-    expect(probeDigest({ stdout: 'x\n', exitCode: 0 })).toBe(execFileSync('cksum', { input: 'x\nrc=0\n' }).toString().trim());
+    expect(probeDigest({ stdout: 'x\n', exitCode: 0 }).cksum).toBe(execFileSync('cksum', { input: 'x\nrc=0\n' }).toString().trim());
+    expect(probeDigest({ stdout: 'x\n', exitCode: 0 }).md5).toBe(execFileSync('md5sum', { input: 'x\nrc=0\n' }).toString().trim());
     const token = newMarkerToken();
     const steps = [
       { id: 't0', script: 'echo zero', guard: { probe: 'echo x', digest: probeDigest({ stdout: 'x\n', exitCode: 0 }) } },
@@ -90,6 +91,24 @@ describe('apply script', () => {
     const token = 'T';
     const out = parseApplyOutput(token, `\nT begin t0\npartial output`);
     expect(out.steps).toEqual([{ id: 't0', status: 'cut-off', output: 'partial output' }]);
+  });
+
+  it('falls back to md5sum where the target has no cksum', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'provision-nocksum-'));
+    try {
+      // A PATH with busybox's md5sum but no cksum at all, as on a busybox-only host.
+      for (const tool of ['md5sum', 'cat', 'printf']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v busybox`]).toString().trim(), path.join(dir, tool)]);
+      const token = newMarkerToken();
+      const steps = [
+        { id: 't0', script: 'echo zero', guard: { probe: 'echo x', digest: probeDigest({ stdout: 'x\n', exitCode: 0 }) } },
+        { id: 't1', script: 'echo one', guard: { probe: 'echo y', digest: probeDigest({ stdout: 'not y\n', exitCode: 0 }) } },
+      ];
+      const script = `PATH=${dir}; export PATH\n${buildApplyScript(token, steps).replace(/PATH=[^;]*;/, '')}`;
+      const run = spawnSync('/bin/dash', ['-s'], { input: script, encoding: 'utf8', env: { PATH: dir } });
+      expect(parseApplyOutput(token, run.stdout).steps.map((s) => s.status)).toEqual(['done', 'stale']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
