@@ -1,8 +1,9 @@
 // `npm run demo`: the main job on the built-in local lab. Brings the lab up (real hosts on this
 // machine), provisions inventory/lab.yaml with playbooks/site.yml, and says how to look around.
-// Needs root on Linux (the lab uses network namespaces, a VM and containers).
+// Needs root on Linux (the lab uses network namespaces and qemu VMs).
 import { main } from '../src/cli/main.ts';
 import { labKeyPath, labKnownHostsPath } from '../src/lab/paths.ts';
+import { exportLabSecrets } from '../src/lab/secrets.ts';
 
 const inventory = 'inventory/lab.yaml';
 const step = (text: string) => process.stdout.write(`\n==> ${text}\n`);
@@ -11,6 +12,8 @@ step(`provision lab up --inventory ${inventory}`);
 let code = await main(['lab', 'up', '--inventory', inventory]);
 if (code !== 0) process.exit(code);
 
+// inventory/lab.yaml reads the heartbeat key with !env HA_AUTH_KEY: the lab keeps one for itself.
+exportLabSecrets();
 step(`provision --inventory ${inventory} playbooks/site.yml`);
 code = await main(['--inventory', inventory, 'playbooks/site.yml']);
 
@@ -20,12 +23,13 @@ process.stdout.write(
   [
     `  ${ssh} root@10.213.2.250          # log in to lvs-master`,
     `  ${ssh} root@10.213.2.250 cat /etc/hosts`,
+    `  ${ssh} root@10.213.2.250 ipvsadm -Ln     # the directors are VMs: IPVS runs in their own kernel`,
+    `  ${ssh} root@10.213.2.10 curl -s http://10.213.2.254/.testpage   # from the client, through the VIP`,
     `  npx provision --inventory ${inventory} --check --diff   # a second run: nothing to change`,
     '  npx provision lab status                      # hosts and whether ssh answers',
     '  npx provision lab down                        # remove the lab and everything it made',
     '',
-    'playbooks/site.yml applies the roles that exist so far (host basics); the cluster roles',
-    '(directors, heartbeat/ldirectord or keepalived, real servers) join it as they land.',
+    `Running provision yourself: export HA_AUTH_KEY=$(cat ${labKeyPath().replace(/id_ed25519$/, 'secrets/HA_AUTH_KEY')})`,
     '',
   ].join('\n'),
 );

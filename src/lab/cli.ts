@@ -34,7 +34,11 @@ export function registerLabCommands(program: Command): void {
           : `The lab is up: ${result.hosts.length} hosts answer ssh (started in ${result.startSeconds.toFixed(1)} s${built ? `; ${built}` : ''}).`,
       );
       const width = Math.max(...result.hosts.map((host) => host.name.length));
-      for (const host of result.hosts) print(`  ${host.name.padEnd(width)}  ${host.kind.padEnd(9)}  ${host.address}${host.sshPort === 22 ? '' : `:${host.sshPort}`}`);
+      for (const host of result.hosts) {
+        const address = `${host.address}${host.sshPort === 22 ? '' : `:${host.sshPort}`}`;
+        const seconds = result.hostSeconds[host.name];
+        print(`  ${host.name.padEnd(width)}  ${host.kind.padEnd(9)}  ${address.padEnd(15)}${seconds === undefined ? '' : `  ssh answered after ${seconds.toFixed(1)} s`}`.trimEnd());
+      }
       const example = result.hosts[0];
       if (example) print(`Log in: ssh -i ${result.keyPath} -o UserKnownHostsFile=${result.knownHostsPath} root@${example.address}`);
       print('Tear it down: provision lab down');

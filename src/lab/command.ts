@@ -1,5 +1,7 @@
 // Running the machine's tools (ip, debootstrap, apt-get, ...): every command has a time limit, and
 // a failure says which command failed and what it printed.
+import { access, constants } from 'node:fs/promises';
+import path, { delimiter } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../core/errors.ts';
 import { MACHINE_TOOLS, type MachineTool } from './packages.ts';
@@ -60,9 +62,18 @@ function describe(command: string, args: readonly string[]): string {
   return shown.length > 200 ? `${shown.slice(0, 200)}...` : shown;
 }
 
+/** The full path of `command` in PATH (where the lab runs it from), or undefined. */
+export async function findCommand(command: string): Promise<string | undefined> {
+  const directories = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '');
+  for (const dir of directories) {
+    const candidate = path.join(dir, command);
+    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
+}
+
 export async function hasCommand(command: string): Promise<boolean> {
-  const result = await tryRun('sh', ['-c', 'command -v "$1"', 'sh', command], { timeoutMs: 5_000 });
-  return result.exitCode === 0;
+  return (await findCommand(command)) !== undefined;
 }
 
 /**

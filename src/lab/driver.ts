@@ -7,7 +7,6 @@
 // iptables) are released by the core; anything else is recorded as { type: 'driver', data } and
 // released by the driver's release().
 import type { HostFile } from './host-files.ts';
-import type { HostKey } from './keys.ts';
 import type { LabPaths } from './paths.ts';
 import type { LabBridge, LabHost, LabKind } from './settings.ts';
 import type { LabResource } from './state.ts';
@@ -30,7 +29,6 @@ export interface HostStartContext extends LabContext {
   rootfs: string;
   /** files the host must have (hostname, sshd settings, authorized keys, host keys, apt source) */
   files: readonly HostFile[];
-  hostKeys: readonly HostKey[];
   /** records a resource of this host; await it before creating the resource */
   record(resource: LabResource): Promise<void>;
 }

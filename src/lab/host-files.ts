@@ -53,15 +53,22 @@ export async function labHostFiles({ host, bridges, rootfs, authorizedKeys, host
     { path: '/root/.ssh', mode: 0o700 },
     { path: '/root/.ssh/authorized_keys', content: `${authorizedKeys.join('\n')}\n`, mode: 0o600 },
   ];
-  for (const key of hostKeys) {
-    files.push({ path: `/etc/ssh/ssh_host_${key.type}_key`, content: await readFile(key.privateFile, 'utf8'), mode: 0o600 });
-    files.push({ path: `/etc/ssh/ssh_host_${key.type}_key.pub`, content: `${key.publicKey} root@${host.name}\n`, mode: 0o644 });
-  }
+  files.push(...(await hostKeyFiles(host.name, hostKeys)));
   // pam_loginuid cannot set the login uid of a process in a container-like host, and sshd then
   // refuses the session: make it optional, as container images do.
   const pamSshd = await readFile(path.join(rootfs, 'etc/pam.d/sshd'), 'utf8').catch(() => undefined);
   const relaxed = pamSshd?.replace(/^(session\s+)required(\s+pam_loginuid\.so)/m, '$1optional$2');
   if (relaxed !== undefined && relaxed !== pamSshd) files.push({ path: '/etc/pam.d/sshd', content: relaxed, mode: 0o644 });
+  return files;
+}
+
+/** The host's ssh host key pairs as the files sshd reads (/etc/ssh/ssh_host_TYPE_key and .pub). */
+export async function hostKeyFiles(hostName: string, hostKeys: readonly HostKey[]): Promise<HostFile[]> {
+  const files: HostFile[] = [];
+  for (const key of hostKeys) {
+    files.push({ path: `/etc/ssh/ssh_host_${key.type}_key`, content: await readFile(key.privateFile, 'utf8'), mode: 0o600 });
+    files.push({ path: `/etc/ssh/ssh_host_${key.type}_key.pub`, content: `${key.publicKey} root@${hostName}\n`, mode: 0o644 });
+  }
   return files;
 }
 

@@ -53,6 +53,8 @@ export interface LabUpResult {
   mirror: { built: boolean; seconds: number };
   /** from the first bridge to the last host answering ssh */
   startSeconds: number;
+  /** per host: from the start of its creation (its hosts started in parallel) to its sshd answering */
+  hostSeconds: Record<string, number>;
   totalSeconds: number;
   keyPath: string;
   knownHostsPath: string;
@@ -128,6 +130,7 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
     const [labPublicKey, rootfs, mirror] = await Promise.all([ensureLabKey(paths), ensureRootfs(paths, log), ensureMirror(paths, log)]);
 
     const startedHosts = Date.now();
+    const hostSeconds: Record<string, number> = {};
     const state = new StateFile(paths.state, {
       version: 1,
       phase: 'starting',
@@ -157,6 +160,9 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
       const starts = await Promise.allSettled(plan.hosts.map((host) => startHost(host, state, drivers.get(host.name)!, context, labPublicKey)));
       const failed = starts.find((start) => start.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
+      starts.forEach((start, i) => {
+        if (start.status === 'fulfilled') hostSeconds[plan.hosts[i]!.name] = start.value;
+      });
       await writeLabKnownHosts(paths, plan.hosts);
       state.state.phase = 'up';
       await state.save();
@@ -165,7 +171,7 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
       await teardown(s, state, plan.bridges).catch((cleanupError: Error) => log(cleanupError.message));
       throw error;
     }
-    return { ...result(plan, paths, started, (Date.now() - startedHosts) / 1000), rootfs, mirror, alreadyUp: false };
+    return { ...result(plan, paths, started, (Date.now() - startedHosts) / 1000), hostSeconds, rootfs, mirror, alreadyUp: false };
   });
 }
 
@@ -176,6 +182,7 @@ function result(plan: LabPlan, paths: LabPaths, started: number, startSeconds: n
     rootfs: { built: false, seconds: 0 },
     mirror: { built: false, seconds: 0 },
     startSeconds,
+    hostSeconds: {},
     totalSeconds: (Date.now() - started) / 1000,
     keyPath: paths.key,
     knownHostsPath: paths.knownHosts,
@@ -200,7 +207,9 @@ function driversFor(plan: LabPlan, registry: DriverRegistry): Map<string, LabHos
   return drivers;
 }
 
-async function startHost(host: LabHost, state: StateFile, driver: LabHostDriver, context: LabContext, labPublicKey: string): Promise<void> {
+/** Creates one host and waits for its sshd; resolves with the seconds that took. */
+async function startHost(host: LabHost, state: StateFile, driver: LabHostDriver, context: LabContext, labPublicKey: string): Promise<number> {
+  const started = Date.now();
   const { paths } = context;
   const dir = hostDir(paths, host.name);
   await state.addHost(host);
@@ -209,8 +218,9 @@ async function startHost(host: LabHost, state: StateFile, driver: LabHostDriver,
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const hostKeys = await ensureHostKeys(paths, host.name);
   const files = await labHostFiles({ host, bridges: context.bridges, rootfs: paths.rootfs, authorizedKeys: await authorizedKeys(host, labPublicKey), hostKeys });
-  await driver.start({ ...context, host, dir, rootfs: paths.rootfs, files, hostKeys, record: (resource) => state.record(host.name, resource) });
+  await driver.start({ ...context, host, dir, rootfs: paths.rootfs, files, record: (resource) => state.record(host.name, resource) });
   await waitForSsh(host, state.hostState(host.name), driver, dir);
+  return (Date.now() - started) / 1000;
 }
 
 const SSH_POLL_MS = 50;

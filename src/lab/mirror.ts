@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../core/errors.ts';
-import { CommandError, ensureTools, run } from './command.ts';
+import { aptDownload, withDependencies } from './apt.ts';
+import { ensureTools, run } from './command.ts';
 import { DEBIAN_SUITE, MIRROR_PACKAGES } from './packages.ts';
 import type { LabPaths } from './paths.ts';
 import { findProcesses, isRunning, killProcessesUsing, processStartTime } from './processes.ts';
@@ -51,9 +52,7 @@ export async function ensureMirror(paths: LabPaths, log: (line: string) => void)
   await killProcessesUsing(building);
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
-  // apt-get download fetches into the current directory; as root, apt would otherwise hand the
-  // download to its unprivileged _apt user, who cannot write there.
-  await run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', ...names], { cwd: building, timeoutMs: 10 * 60_000 });
+  await aptDownload(names, building);
   const { stdout: packages } = await run('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: building, timeoutMs: 5 * 60_000 });
   await writeIndex(building, packages);
   await rm(paths.mirror, { recursive: true, force: true });
@@ -61,26 +60,6 @@ export async function ensureMirror(paths: LabPaths, log: (line: string) => void)
   const seconds = (Date.now() - started) / 1000;
   await writeManifest(paths.mirrorManifest, { hash, builtAt: new Date().toISOString(), seconds });
   return { built: true, seconds };
-}
-
-/** The packages and everything they depend on (not recommends), as the machine's apt resolves them. */
-async function withDependencies(packages: readonly string[]): Promise<string[]> {
-  const args = ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...packages];
-  let stdout: string;
-  try {
-    ({ stdout } = await run('apt-cache', args, { timeoutMs: 60_000 }));
-  } catch (error) {
-    if (!(error instanceof CommandError)) throw error;
-    throw new UserError(
-      `this machine's apt does not know every package the lab's mirror needs: ${error.message}`,
-      {},
-      'run apt-get update (the lab needs a Debian 12 machine whose apt can reach a Debian mirror)',
-    );
-  }
-  // Package names start the lines; indented lines are dependencies, <name> are virtual packages,
-  // name:arch are other architectures' packages (multiarch machines).
-  const names = new Set(stdout.split('\n').filter((line) => /^[a-z0-9][a-z0-9+.-]*$/.test(line)));
-  return [...names].sort();
 }
 
 /** Packages, Packages.gz and a Release file listing their hashes (apt then updates without warnings). */

@@ -6,10 +6,19 @@
 // not by its name: pvlab3e0 is the machine's end of host 3's eth0.
 
 import { createHash } from 'node:crypto';
+import { UserError } from '../core/errors.ts';
 
 export const LAB_PREFIX = 'pvlab';
 
 const MAX_INTERFACE_NAME = 15;
+const LINK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+
+/** Throws unless `name` can be a Linux network interface name (at most 15 characters, no shell or path characters). */
+export function assertLinkName(name: string, what = 'interface'): void {
+  if (!LINK_NAME.test(name)) {
+    throw new UserError(`${JSON.stringify(name)} cannot be a network ${what} name`, {}, 'use at most 15 letters, digits, "-", "_" or "."');
+  }
+}
 
 /** The network namespace of a namespace host (and the name `ip netns exec` takes). */
 export function netnsName(hostName: string): string {

@@ -31,12 +31,27 @@ export const MIRROR_PACKAGES = [
   'kmod',
 ] as const;
 
-/** Tools the lab runs on this machine, and the Debian package that provides each. */
+/** Tools the lab runs on this machine, and the Debian package that provides each (installed when missing). */
 export const MACHINE_TOOLS = {
   debootstrap: 'debootstrap',
   'dpkg-scanpackages': 'dpkg-dev',
   'ssh-keygen': 'openssh-client',
   unshare: 'util-linux',
   ip: 'iproute2',
+  tar: 'tar',
+  // building the VM image
+  'apt-get': 'apt',
+  'apt-cache': 'apt',
+  'dpkg-deb': 'dpkg',
+  chroot: 'coreutils',
+  mke2fs: 'e2fsprogs',
+  depmod: 'kmod',
+  busybox: 'busybox-static',
+  // running VMs
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  // running containers
+  dockerd: 'docker.io',
+  docker: 'docker.io',
 } as const;
 export type MachineTool = keyof typeof MACHINE_TOOLS;

@@ -43,8 +43,13 @@ export async function killProcess(pid: number, startTime: string): Promise<void>
   if (ended === undefined) throw new Error(`process ${pid} did not end within ${EXIT_WAIT.timeoutMs / 1000} s of SIGKILL`);
 }
 
-/** Sends a signal, ignoring a process that has just ended. */
+/**
+ * Sends a signal to one process, ignoring a process that has just ended. Refuses pids below 1,
+ * which kill(2) takes as whole process groups (0 is also how a cgroup lists a process of another
+ * PID namespace).
+ */
 export function signal(pid: number, name: NodeJS.Signals): void {
+  if (!Number.isInteger(pid) || pid < 1) throw new Error(`refusing to signal ${pid}: not the pid of one process`);
   try {
     process.kill(pid, name);
   } catch (error) {

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
-import { writeGuestConfig, type GuestFile, type HostKey } from '../vm/guest-config.ts';
-import { GUEST_SETUP, READY_MARKER } from '../vm/guest-scripts.ts';
-import { assertLinkName } from '../vm/tap.ts';
-import { treeFingerprint } from '../vm/tree-fingerprint.ts';
+import { GUEST_SETUP, READY_MARKER, writeGuestConfig } from '../guest-config.ts';
+import type { HostFile } from '../host-files.ts';
+import { assertLinkName } from '../naming.ts';
+import { treeFingerprint } from '../tree-fingerprint.ts';
 import { docker, type Dockerd } from './dockerd.ts';
 
 /** Marks the lab's containers, so `lab down` finds them all, also after a crash. */
@@ -65,12 +65,8 @@ export interface StartContainerOptions {
   image: string;
   hostname: string;
   nics: readonly ContainerNic[];
-  /** authorized_keys lines for root (the lab key) */
-  authorizedKeys: readonly string[];
-  /** the container's host keys; may be empty when `files` brings them */
-  hostKeys: readonly HostKey[];
-  /** more files written into the container before sshd starts (sshd settings, apt source, ...) */
-  files?: readonly GuestFile[];
+  /** the files written into the container before sshd starts: its host keys, authorized keys, sshd settings, apt source, ... */
+  files: readonly HostFile[];
   /** the port its sshd listens on (set in `files`); default 22 */
   sshPort?: number;
 }
@@ -103,9 +99,7 @@ export async function startContainer(dockerd: DockerdHandle, options: StartConta
     await writeGuestConfig(join(configDir, 'provision-lab', 'config'), {
       hostname: options.hostname,
       interfaces: options.nics.map((nic, index) => ({ name: `eth${index}`, addresses: nic.addresses })),
-      authorizedKeys: options.authorizedKeys,
-      hostKeys: options.hostKeys,
-      ...(options.files === undefined ? {} : { files: options.files }),
+      files: options.files,
       ...(options.sshPort === undefined ? {} : { sshPort: options.sshPort }),
     });
     await writeFile(join(configDir, 'provision-lab', 'setup'), GUEST_SETUP, { mode: 0o755 });

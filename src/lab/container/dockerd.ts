@@ -10,7 +10,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
-import { requireTools } from '../vm/tools.ts';
+import { ensureTools } from '../command.ts';
+import { signal } from '../processes.ts';
+import { poll } from '../wait.ts';
 
 export interface DockerdFiles {
   dir: string;
@@ -26,6 +28,8 @@ export interface DockerdFiles {
   cliConfigDir: string;
   /** which shared directories this dockerd created, to remove them again on stop */
   stateFile: string;
+  /** the cgroup its containers go into (in every hierarchy), which stopDockerd empties and removes */
+  cgroupParent: string;
 }
 
 export interface Dockerd extends DockerdFiles {
@@ -34,8 +38,11 @@ export interface Dockerd extends DockerdFiles {
   host: string;
 }
 
-/** Containers of the lab's dockerd go into this cgroup, which stopDockerd removes again. */
-export const CGROUP_PARENT = 'provision-lab-docker';
+/**
+ * The containers of a lab's dockerd go into a cgroup named by this prefix and the dockerd's
+ * directory, so the dockerds of two labs (two cache directories) never clean up each other's.
+ */
+export const CGROUP_PARENT_PREFIX = 'provision-lab-docker-';
 // Directories dockerd and containerd create outside --exec-root whatever the flags; they are
 // removed on stop when this dockerd created them and they are empty.
 const SHARED_RUNTIME_DIRS = ['/run/docker/plugins', '/run/docker', '/run/containerd/s', '/run/containerd'];
@@ -55,6 +62,7 @@ export function dockerdFiles(dir: string): DockerdFiles {
     configFile: join(dir, 'daemon.json'),
     cliConfigDir: join(dir, 'cli'),
     stateFile: join(dir, 'created-dirs.json'),
+    cgroupParent: `${CGROUP_PARENT_PREFIX}${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`,
   };
 }
 
@@ -68,7 +76,7 @@ export function dockerdArguments(files: DockerdFiles): string[] {
     '--ip-forward=false',
     '--ip-masq=false',
     '--bridge=none',
-    '--cgroup-parent', CGROUP_PARENT,
+    '--cgroup-parent', files.cgroupParent,
     '--data-root', files.dataRoot,
     '--exec-root', files.execRoot,
     '--pidfile', files.pidFile,
@@ -80,11 +88,8 @@ export function dockerdArguments(files: DockerdFiles): string[] {
  * Starts the lab's dockerd in `dir` (or returns the one already running there) once it answers
  * on its socket, within `timeoutMs` (default 30 s).
  */
-export async function startDockerd(dir: string, options: { timeoutMs?: number } = {}): Promise<Dockerd> {
-  await requireTools('the lab\'s container hosts', [
-    { command: 'dockerd', debianPackage: 'docker.io' },
-    { command: 'docker', debianPackage: 'docker.io' },
-  ]);
+export async function startDockerd(dir: string, options: { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<Dockerd> {
+  await ensureTools(['dockerd', 'docker'], options.log ?? (() => undefined));
   const files = dockerdFiles(dir);
   for (const socket of [files.socket, join(files.execRoot, CONTAINERD_SOCKET)]) {
     if (socket.length > MAX_SOCKET_PATH) throw new UserError(`the lab cache directory path is too long for dockerd's socket ${socket}`, {}, 'use a shorter cache directory');
@@ -135,19 +140,35 @@ export async function stopDockerd(dir: string, options: { timeoutMs?: number } =
   // containerd, its shims and the containers normally end with dockerd; after a crash or a
   // SIGKILL they may not: the shims are found by their command lines, the containers' processes
   // by the lab's cgroup.
-  const leftovers = async (): Promise<number[]> => [...new Set([...(await processesUsing(files.dir)), ...(await cgroupProcesses())])];
+  const leftovers = async (): Promise<number[]> => [...new Set([...(await processesUsing(files.dir)), ...(await cgroupProcesses(files.cgroupParent))])];
   for (const leftover of await leftovers()) signal(leftover, 'SIGKILL');
   if (!(await waitUntil(async () => (await leftovers()).length === 0, 5_000))) {
     throw new Error(`processes of the lab's dockerd in ${files.dir} survived SIGKILL: ${(await leftovers()).join(' ')}`);
   }
   await unmountUnder(files.dir);
-  await removeCgroups();
+  await removeCgroups(files.cgroupParent);
   await rm(files.execRoot, { recursive: true, force: true });
   await rm(files.socket, { force: true });
   await rm(files.pidFile, { force: true });
   await removeShimSockets(files);
   await removeCreatedDirs(files);
   return { wasRunning: pid !== undefined };
+}
+
+/** The lab's dockerd in `dir` when it runs (without starting one). */
+export async function runningDockerd(dir: string): Promise<Dockerd | undefined> {
+  const files = dockerdFiles(dir);
+  const pid = await runningDockerdPid(files);
+  return pid === undefined ? undefined : { ...files, pid, host: `unix://${files.socket}` };
+}
+
+/**
+ * True when a dockerd runs in `dir`, or one ended without the cleanup of stopDockerd (which
+ * removes its runtime directory last): what `lab down` must stop when no state file names it.
+ */
+export async function dockerdLeftOver(dir: string): Promise<boolean> {
+  const files = dockerdFiles(dir);
+  return (await runningDockerdPid(files)) !== undefined || (await readdir(files.execRoot).then(() => true, () => false));
 }
 
 export interface DockerResult {
@@ -192,14 +213,17 @@ async function runningDockerdPid(files: DockerdFiles): Promise<number | undefine
 }
 
 async function waitForPing(files: DockerdFiles, pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await ping(files.socket)) return;
-    const alive = await readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => !/ Z /.test(stat), () => false);
-    if (!alive) throw new Error(`dockerd exited during startup:\n${await logTail(files)}`);
-    if (Date.now() >= deadline) throw new Error(`dockerd did not answer on ${files.socket} within ${timeoutMs / 1000} s:\n${await logTail(files)}`);
-    await sleep(POLL_MS);
-  }
+  const outcome = await poll(
+    async () => {
+      if (await ping(files.socket)) return 'answers' as const;
+      const alive = await readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => !/ Z /.test(stat), () => false);
+      return alive ? undefined : ('exited' as const);
+    },
+    { timeoutMs, intervalMs: POLL_MS },
+  );
+  if (outcome === 'answers') return;
+  const what = outcome === 'exited' ? 'exited during startup' : `did not answer on ${files.socket} within ${timeoutMs / 1000} s`;
+  throw new Error(`dockerd ${what}:\n${await logTail(files)}`);
 }
 
 function ping(socketPath: string): Promise<boolean> {
@@ -258,30 +282,31 @@ async function unmountUnder(dir: string): Promise<void> {
   if (left.length > 0) throw new Error(`cannot unmount what the lab's dockerd mounted: ${left.join(' ')}`);
 }
 
-/** The lab cgroup in each mounted hierarchy (cgroup v2 has one, v1 one per controller). */
-async function labCgroups(): Promise<string[]> {
+/** The cgroup of the dockerd's containers in each mounted hierarchy (cgroup v2 has one, v1 one per controller). */
+async function labCgroups(cgroupParent: string): Promise<string[]> {
   const roots = new Set<string>(['/sys/fs/cgroup']);
   for (const name of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) roots.add(join('/sys/fs/cgroup', name));
-  return [...roots].map((root) => join(root, CGROUP_PARENT));
+  return [...roots].map((root) => join(root, cgroupParent));
 }
 
 /** Pids in the lab cgroup and the per-container cgroups below it. */
-async function cgroupProcesses(): Promise<number[]> {
+async function cgroupProcesses(cgroupParent: string): Promise<number[]> {
   const pids = new Set<number>();
-  for (const parent of await labCgroups()) {
+  for (const parent of await labCgroups(cgroupParent)) {
     const children = await readdir(parent, { withFileTypes: true }).catch(() => []);
     const groups = [parent, ...children.filter((child) => child.isDirectory()).map((child) => join(parent, child.name))];
     for (const group of groups) {
       const procs = await readFile(join(group, 'cgroup.procs'), 'utf8').catch(() => '');
-      for (const line of procs.split('\n')) if (/^\d+$/.test(line)) pids.add(Number(line));
+      // A process of another PID namespace is listed as 0: it is not this dockerd's to kill.
+      for (const line of procs.split('\n')) if (/^[1-9]\d*$/.test(line)) pids.add(Number(line));
     }
   }
   return [...pids];
 }
 
 /** Removes the lab's cgroup (and the per-container ones dockerd left) from every hierarchy. */
-async function removeCgroups(): Promise<void> {
-  for (const parent of await labCgroups()) {
+async function removeCgroups(cgroupParent: string): Promise<void> {
+  for (const parent of await labCgroups(cgroupParent)) {
     const children = await readdir(parent, { withFileTypes: true }).catch(() => undefined);
     if (children === undefined) continue;
     // A cgroup is removed with rmdir (its files are virtual); the children first.
@@ -323,22 +348,5 @@ async function removeCreatedDirs(files: DockerdFiles): Promise<void> {
 }
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // It exited in the meantime.
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return (await poll(async () => ((await condition()) ? true : undefined), { timeoutMs, intervalMs: POLL_MS })) === true;
 }

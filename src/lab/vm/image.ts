@@ -3,17 +3,19 @@
 // scripts. Built once per set of inputs into cacheDir/vm-image/KEY; VMs run on copy-on-write
 // overlays of it (qemu.ts), so it is never written after it is built.
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
+import { ensureTools } from '../command.ts';
+import { GUEST_SETUP } from '../guest-config.ts';
+import type { MachineTool } from '../packages.ts';
+import { treeFingerprint } from '../tree-fingerprint.ts';
 import { downloadMissingDebs } from './debs.ts';
-import { GUEST_DIR, GUEST_SETUP, INITRAMFS_INIT, VM_INIT } from './guest-scripts.ts';
+import { GUEST_DIR, INITRAMFS_INIT, VM_INIT } from './guest-scripts.ts';
 import { buildInitramfs, INITRAMFS_MODULES, staticBusybox } from './initramfs.ts';
 import { ensureGuestKernel } from './kernel.ts';
 import { removeSuperseded } from './superseded.ts';
-import { requireTools } from './tools.ts';
-import { treeFingerprint } from './tree-fingerprint.ts';
 
 /** What a director needs beyond the namespace hosts' rootfs: modprobe (for ip_vs) and ipvsadm. */
 export const VM_IMAGE_PACKAGES: readonly string[] = ['kmod', 'ipvsadm'];
@@ -22,6 +24,8 @@ export const DEFAULT_DISK_SIZE_MB = 2048;
 // Part of the cache key: bump it when the build steps below change in a way the other inputs miss.
 const RECIPE_VERSION = 1;
 const COMPLETE = 'complete.json';
+/** Where the images are, in the lab cache directory. */
+export const VM_IMAGE_DIR = 'vm-image';
 
 export interface VmImage {
   /** identifies the inputs; part of `dir` */
@@ -53,23 +57,19 @@ export interface EnsuredVmImage {
   image: VmImage;
   /** false when the cached image matched the inputs */
   built: boolean;
+  /** how long the build took: now, or when the cached image was built (undefined if unknown) */
+  buildSeconds?: number;
 }
 
-const TOOLS = [
-  { command: 'mke2fs', debianPackage: 'e2fsprogs' },
-  { command: 'depmod', debianPackage: 'kmod' },
-  { command: 'dpkg-deb', debianPackage: 'dpkg' },
-  { command: 'apt-get', debianPackage: 'apt' },
-  { command: 'chroot', debianPackage: 'coreutils' },
-  { command: 'busybox', debianPackage: 'busybox-static' },
-];
+const TOOLS: readonly MachineTool[] = ['mke2fs', 'depmod', 'dpkg-deb', 'apt-get', 'apt-cache', 'chroot', 'busybox'];
 
 /** Returns the cached image for these inputs, building it first when there is none. */
 export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmImage> {
+  const started = Date.now();
   const log = options.log ?? (() => {});
   const packages = [...(options.packages ?? VM_IMAGE_PACKAGES)].sort();
   const diskSizeMb = options.diskSizeMb ?? DEFAULT_DISK_SIZE_MB;
-  await requireTools('building the lab VM image', TOOLS);
+  await ensureTools(TOOLS, log);
   await assertDebianRootfs(options.rootfs);
 
   const kernel = await ensureGuestKernel(options.cacheDir);
@@ -88,7 +88,7 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
     )
     .digest('hex')
     .slice(0, 16);
-  const imagesDir = join(options.cacheDir, 'vm-image');
+  const imagesDir = join(options.cacheDir, VM_IMAGE_DIR);
   const dir = join(imagesDir, key);
   const image: VmImage = {
     key,
@@ -99,7 +99,8 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
     kernelVersion: kernel.version,
     kernelPackage: kernel.packageName,
   };
-  if (await exists(join(dir, COMPLETE))) return { image, built: false };
+  const complete = await readFile(join(dir, COMPLETE), 'utf8').then((text) => JSON.parse(text) as { seconds?: number }, () => undefined);
+  if (complete !== undefined) return { image, built: false, ...(complete.seconds === undefined ? {} : { buildSeconds: complete.seconds }) };
 
   const building = `${dir}.partial-${process.pid}`;
   await rm(building, { recursive: true, force: true });
@@ -132,7 +133,8 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
     await rm(join(building, 'debs'), { recursive: true, force: true });
 
     await cp(kernel.vmlinuz, join(building, 'vmlinuz'));
-    await writeFile(join(building, COMPLETE), JSON.stringify({ kernel: kernel.packageName, packages, debs: debs.map((deb) => basename(deb)) }, null, 2) + '\n');
+    const seconds = (Date.now() - started) / 1000;
+    await writeFile(join(building, COMPLETE), JSON.stringify({ kernel: kernel.packageName, packages, debs: debs.map((deb) => basename(deb)), seconds }, null, 2) + '\n');
     await rm(dir, { recursive: true, force: true });
     await rename(building, dir);
   } catch (error) {
@@ -140,7 +142,7 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
     throw error;
   }
   await removeSuperseded(imagesDir, key);
-  return { image, built: true };
+  return { image, built: true, buildSeconds: (Date.now() - started) / 1000 };
 }
 
 async function assertDebianRootfs(rootfs: string): Promise<void> {

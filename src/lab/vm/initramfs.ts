@@ -4,11 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UserError } from '../../core/errors.ts';
+import { findCommand } from '../command.ts';
 import { cpioArchive, type CpioEntry } from './cpio.ts';
 import { INITRAMFS_INIT } from './guest-scripts.ts';
 import type { GuestKernel } from './kernel.ts';
 import { moduleLoadOrder } from './modules.ts';
-import { findCommand } from './tools.ts';
 
 /** What the initramfs loads: the PCI transport, the disks, the NICs (eth0 is configured early), an
  * entropy source (sshd must not wait for the random pool), ext4 and the crc32c it checksums with. */

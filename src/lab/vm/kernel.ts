@@ -5,11 +5,14 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
+import { aptDownload } from '../apt.ts';
 import { removeSuperseded } from './superseded.ts';
 
 const META_PACKAGE = 'linux-image-amd64';
 const APT_TIMEOUT_MS = 300_000;
 const COMPLETE = 'kernel-version';
+/** Where the kernels are, in the lab cache directory. */
+export const GUEST_KERNEL_DIR = 'kernel';
 
 export interface GuestKernel {
   /** the Debian package it came from, e.g. linux-image-6.1.0-56-amd64 */
@@ -38,7 +41,7 @@ export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> 
       'the VM needs this machine\'s apt to know the Debian 12 archive: run "apt-get update" (Debian 12 sources)',
     );
   }
-  const dir = join(cacheDir, 'kernel', packageName);
+  const dir = join(cacheDir, GUEST_KERNEL_DIR, packageName);
   const cached = await readFile(join(dir, COMPLETE), 'utf8').catch(() => undefined);
   if (cached !== undefined) return describeKernel(packageName, dir, cached.trim());
 
@@ -46,8 +49,7 @@ export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> 
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
   try {
-    const download = await execa('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', packageName], { cwd: building, timeout: APT_TIMEOUT_MS, reject: false });
-    if (download.exitCode !== 0) throw new UserError(`apt-get download ${packageName} failed: ${download.stderr.trim()}`, {}, 'check that apt can reach the Debian archive');
+    await aptDownload([packageName], building);
     const deb = (await readdir(building)).find((name) => name.endsWith('.deb'));
     if (deb === undefined) throw new Error(`apt-get download ${packageName} left no .deb in ${building}`);
     const root = join(building, 'root');
@@ -63,7 +65,7 @@ export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> 
     await writeFile(join(building, COMPLETE), `${version}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(building, dir);
-    await removeSuperseded(join(cacheDir, 'kernel'), packageName);
+    await removeSuperseded(join(cacheDir, GUEST_KERNEL_DIR), packageName);
     return describeKernel(packageName, dir, version);
   } catch (error) {
     await rm(building, { recursive: true, force: true });

@@ -2,17 +2,21 @@
 // directly with the lab initramfs, the root disk as a copy-on-write overlay of the cached image,
 // and the host's settings on a second, read-only disk (a tar the guest unpacks at boot).
 // qemu daemonizes, so a VM outlives the process that started it; everything about it lives in
-// cacheDir/vms/NAME, so a later process (`lab down`) can stop it from the name alone.
+// its own directory, so a later process (`lab down`) can stop it from the directory alone.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
-import { writeGuestConfig, type GuestFile, type HostKey } from './guest-config.ts';
-import { FAILED_MARKER, POWEROFF_COMMAND, READY_MARKER } from './guest-scripts.ts';
+import { ensureTools } from '../command.ts';
+import { HOST_CONSOLE_LOG } from '../driver.ts';
+import { READY_MARKER, writeGuestConfig } from '../guest-config.ts';
+import type { HostFile } from '../host-files.ts';
+import { assertLinkName } from '../naming.ts';
+import { findProcesses, signal } from '../processes.ts';
+import { poll } from '../wait.ts';
+import { FAILED_MARKER, POWEROFF_COMMAND } from './guest-scripts.ts';
 import type { VmImage } from './image.ts';
-import { assertLinkName } from './tap.ts';
-import { requireTools } from './tools.ts';
 
 export interface VmNic {
   /** the tap device (created with createTap beforehand); the guest sees NICs as eth0, eth1, ... in order */
@@ -23,28 +27,26 @@ export interface VmNic {
 }
 
 export interface StartVmOptions {
-  /** the lab host's name; also names its directory cacheDir/vms/NAME */
-  name: string;
-  cacheDir: string;
+  /** the VM's files, from vmFiles() */
+  files: VmFiles;
   image: VmImage;
   nics: readonly VmNic[];
   hostname: string;
-  /** authorized_keys lines for root (the lab key) */
-  authorizedKeys: readonly string[];
-  /** the guest's host keys; may be empty when `files` brings them */
-  hostKeys: readonly HostKey[];
-  /** more files the guest writes into itself at boot (sshd settings, apt source, ...) */
-  files?: readonly GuestFile[];
-  /** the port the guest's sshd listens on (set in `files`); default 22 */
+  /** the files the guest writes into itself at boot: its host keys, authorized keys, sshd settings, apt source, ... */
+  guestFiles: readonly HostFile[];
+  /** the port the guest's sshd listens on (set in `guestFiles`); default 22 */
   sshPort?: number;
   /** default 1024 */
   memoryMb?: number;
-  /** default 2 */
+  /** default 1 */
   cpus?: number;
+  /** progress lines (installing qemu when it is missing) */
+  log?: (line: string) => void;
 }
 
 /** Where a VM's files are; enough to stop or reset it later, from another process. */
 export interface VmFiles {
+  /** names the VM in messages and in qemu's process list */
   name: string;
   dir: string;
   overlay: string;
@@ -61,27 +63,24 @@ export interface RunningVm extends VmFiles {
 }
 
 const DEFAULT_MEMORY_MB = 1024;
-const DEFAULT_CPUS = 2;
+// One vCPU: booting is mostly single-threaded, and the lab's two directors, booting at once, then
+// take one core each of a two-core machine (they answered ssh about 3 s sooner than with two each).
+const DEFAULT_CPUS = 1;
 // A unix socket path must fit in sockaddr_un.sun_path (108 bytes with the NUL).
 const MAX_SOCKET_PATH = 107;
 const POLL_MS = 100;
 const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const EXIT_WAIT = { timeoutMs: 5_000, intervalMs: 50 };
 
-const TOOLS = [
-  { command: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86' },
-  { command: 'qemu-img', debianPackage: 'qemu-utils' },
-  { command: 'tar', debianPackage: 'tar' },
-];
-
-export function vmFiles(cacheDir: string, name: string): VmFiles {
+/** The files of VM `name`, all in `dir` (which holds nothing else of it). */
+export function vmFiles(dir: string, name: string): VmFiles {
   if (!VM_NAME.test(name)) throw new UserError(`${JSON.stringify(name)} cannot name a lab VM`, {}, 'use letters, digits, "-", "_" and "."');
-  const dir = join(cacheDir, 'vms', name);
   return {
     name,
     dir,
     overlay: join(dir, 'overlay.qcow2'),
     configDisk: join(dir, 'config.tar'),
-    consoleLog: join(dir, 'console.log'),
+    consoleLog: join(dir, HOST_CONSOLE_LOG),
     controlSocket: join(dir, 'control.sock'),
     pidFile: join(dir, 'qemu.pid'),
   };
@@ -103,7 +102,9 @@ export function qemuArguments(files: VmFiles, image: VmImage, nics: readonly VmN
     '-append', 'console=ttyS0 quiet panic=-1',
     '-no-reboot',
     // The root disk comes first, so the guest names it vda; the configuration disk is vdb.
-    '-drive', `file=${files.overlay},format=qcow2,if=none,id=root`,
+    // cache=unsafe: the guest's flushes (dpkg syncs after every package) cost nothing; the overlay is
+    // disposable, and qemu still writes everything to it before it exits.
+    '-drive', `file=${files.overlay},format=qcow2,if=none,id=root,cache=unsafe`,
     '-device', 'virtio-blk-pci,drive=root',
     '-drive', `file=${files.configDisk},format=raw,if=none,id=config,readonly=on`,
     '-device', 'virtio-blk-pci,drive=config',
@@ -111,7 +112,8 @@ export function qemuArguments(files: VmFiles, image: VmImage, nics: readonly VmN
   ];
   nics.forEach((nic, index) => {
     args.push('-netdev', `tap,id=net${index},ifname=${nic.tap},script=no,downscript=no`);
-    args.push('-device', `virtio-net-pci,netdev=net${index},mac=${nic.mac}`);
+    // romfile= (none): the kernel is booted directly, so no network boot ROM (and no ipxe-qemu) is needed.
+    args.push('-device', `virtio-net-pci,netdev=net${index},mac=${nic.mac},romfile=`);
   });
   args.push(
     // ttyS0 is the console (to a file); ttyS1 is the control port the guest's init listens on.
@@ -131,18 +133,18 @@ export function qemuArguments(files: VmFiles, image: VmImage, nics: readonly VmN
  * changes like a real host) unless it belongs to another base image; resetVm throws it away.
  */
 export async function startVm(options: StartVmOptions): Promise<RunningVm> {
-  await requireTools('a lab VM', TOOLS);
-  const files = vmFiles(options.cacheDir, options.name);
+  await ensureTools(['qemu-system-x86_64', 'qemu-img', 'tar'], options.log ?? (() => undefined));
+  const { files } = options;
   if (files.controlSocket.length > MAX_SOCKET_PATH) {
     throw new UserError(`the lab cache directory path is too long for the VM's control socket (${files.controlSocket})`, {}, 'use a shorter cache directory');
   }
-  if (options.nics.length === 0) throw new UserError(`lab VM ${options.name} has no network interface`, { host: options.name }, 'give it at least one tap device');
+  if (options.nics.length === 0) throw new UserError(`lab VM ${files.name} has no network interface`, { host: files.name }, 'give it at least one tap device');
   for (const nic of options.nics) {
     assertLinkName(nic.tap, 'tap device');
-    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(nic.mac)) throw new UserError(`lab VM ${options.name}: ${JSON.stringify(nic.mac)} is not a MAC address`, { host: options.name });
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(nic.mac)) throw new UserError(`lab VM ${files.name}: ${JSON.stringify(nic.mac)} is not a MAC address`, { host: files.name });
   }
   if ((await runningPid(files)) !== undefined) {
-    throw new UserError(`lab VM ${options.name} is already running`, { host: options.name }, 'stop it first (lab down)');
+    throw new UserError(`lab VM ${files.name} is already running`, { host: files.name }, 'stop it first (lab down)');
   }
   await mkdir(files.dir, { recursive: true });
   await prepareOverlay(files, options.image);
@@ -157,10 +159,10 @@ export async function startVm(options: StartVmOptions): Promise<RunningVm> {
   // (a missing or busy tap device, a bad image) on stderr.
   const launched = await execa('qemu-system-x86_64', args, { reject: false, timeout: 30_000, stdin: 'ignore' });
   if (launched.exitCode !== 0) {
-    throw new UserError(`qemu could not start lab VM ${options.name}: ${launched.stderr.trim() || launched.shortMessage}`, { host: options.name }, 'check that its tap devices exist (createTap) and that no other qemu uses them');
+    throw new UserError(`qemu could not start lab VM ${files.name}: ${launched.stderr.trim() || launched.shortMessage}`, { host: files.name }, 'check that its tap devices exist (createTap) and that no other qemu uses them');
   }
   const pid = await runningPid(files);
-  if (pid === undefined) throw new Error(`qemu started lab VM ${options.name} but ${files.pidFile} names no running qemu`);
+  if (pid === undefined) throw new Error(`qemu started lab VM ${files.name} but ${files.pidFile} names no running qemu`);
   return { ...files, pid, startedAt };
 }
 
@@ -180,9 +182,7 @@ async function writeConfigDisk(files: VmFiles, options: StartVmOptions): Promise
     await writeGuestConfig(dir, {
       hostname: options.hostname,
       interfaces: options.nics.map((nic, index) => ({ name: `eth${index}`, addresses: nic.addresses })),
-      authorizedKeys: options.authorizedKeys,
-      hostKeys: options.hostKeys,
-      ...(options.files === undefined ? {} : { files: options.files }),
+      files: options.guestFiles,
       ...(options.sshPort === undefined ? {} : { sshPort: options.sshPort }),
     });
     // GNU tar pads the archive to a multiple of 10240 bytes, so it is a whole number of sectors.
@@ -217,15 +217,19 @@ export interface VmReady {
  */
 export async function waitForVm(vm: RunningVm, options: { timeoutMs?: number } = {}): Promise<VmReady> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const console = await readFile(vm.consoleLog, 'utf8').catch(() => '');
-    if (console.includes(READY_MARKER)) return { seconds: (Date.now() - vm.startedAt) / 1000 };
-    if (console.includes(FAILED_MARKER)) throw new Error(`lab VM ${vm.name} failed to boot:\n${tail(console)}`);
-    if ((await runningPid(vm)) === undefined) throw new Error(`lab VM ${vm.name}: qemu exited during boot:\n${tail(console)}`);
-    if (Date.now() >= deadline) throw new Error(`lab VM ${vm.name} was not ready within ${timeoutMs / 1000} s:\n${tail(console)}`);
-    await sleep(POLL_MS);
-  }
+  const console = () => readFile(vm.consoleLog, 'utf8').catch(() => '');
+  const outcome = await poll(
+    async () => {
+      const text = await console();
+      if (text.includes(READY_MARKER)) return 'ready' as const;
+      if (text.includes(FAILED_MARKER)) return 'failed' as const;
+      return (await runningPid(vm)) === undefined ? ('exited' as const) : undefined;
+    },
+    { timeoutMs, intervalMs: POLL_MS },
+  );
+  if (outcome === 'ready') return { seconds: (Date.now() - vm.startedAt) / 1000 };
+  const what = outcome === 'failed' ? 'failed to boot' : outcome === 'exited' ? 'qemu exited during boot' : `was not ready within ${timeoutMs / 1000} s`;
+  throw new Error(`lab VM ${vm.name} ${what}:\n${tail(await console())}`);
 }
 
 export interface StopVmOptions {
@@ -256,6 +260,23 @@ export async function stopVm(files: VmFiles, options: StopVmOptions = {}): Promi
   }
   await removeRuntimeFiles(files);
   return { wasRunning: true, clean };
+}
+
+/**
+ * Ends every qemu process of the VM at once (SIGKILL), found by its overlay in their command
+ * lines rather than by the pid file, so a qemu still starting (not yet daemonized, no pid file) is
+ * caught too. For a VM whose disk is thrown away next (`lab down`, `lab reset`): a clean power-off
+ * only matters to a disk that is kept. Already stopped is fine.
+ */
+export async function killVm(files: VmFiles): Promise<void> {
+  // qemu forks while it daemonizes: scan again until no process is left (bounded).
+  const ended = await poll(async () => {
+    const found = await findProcesses(['qemu-system', `file=${files.overlay},`]);
+    for (const { pid } of found) signal(pid, 'SIGKILL');
+    return found.length === 0 ? true : undefined;
+  }, EXIT_WAIT);
+  if (ended === undefined) throw new Error(`lab VM ${files.name}: qemu survived SIGKILL for ${EXIT_WAIT.timeoutMs / 1000} s`);
+  await removeRuntimeFiles(files);
 }
 
 /** Throws the VM's changes away (a fresh overlay at the next start). The VM must be stopped. */
@@ -296,27 +317,10 @@ function sendControl(socketPath: string, command: string): Promise<boolean> {
 }
 
 async function waitForExit(files: VmFiles, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await runningPid(files)) !== undefined) {
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
-  return true;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // It exited in the meantime.
-  }
+  return (await poll(async () => ((await runningPid(files)) === undefined ? true : undefined), { timeoutMs, intervalMs: POLL_MS })) === true;
 }
 
 function tail(text: string, lines = 30): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -8,9 +8,23 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImage, labContainers, removeContainer, startContainer } from '../../../src/lab/container/container.ts';
 import { startDockerd, stopDockerd, type Dockerd } from '../../../src/lab/container/dockerd.ts';
-import { generateHostKeys, type HostKey } from '../../../src/lab/vm/guest-config.ts';
-import { labMacAddress } from '../../../src/lab/vm/tap.ts';
-import { createTestNetwork, seconds, skipReason, snapshotMachine, sshClient, testCacheDir, testRootfs, type MachineSnapshot, type SshClient, type TestNetwork } from './support.ts';
+import type { HostFile } from '../../../src/lab/host-files.ts';
+import type { HostKey } from '../../../src/lab/keys.ts';
+import { labMacAddress } from '../../../src/lab/naming.ts';
+import {
+  createTestNetwork,
+  seconds,
+  skipReason,
+  snapshotMachine,
+  sshClient,
+  testCacheDir,
+  testGuestFiles,
+  testHostKeys,
+  testRootfs,
+  type MachineSnapshot,
+  type SshClient,
+  type TestNetwork,
+} from './support.ts';
 
 const DOCKER_DIR = join(testCacheDir, 'docker');
 const VETH = 'plct-ct1';
@@ -23,14 +37,17 @@ describe.skipIf(skipReason !== undefined)('lab containers (private dockerd)', ()
   let network: TestNetwork;
   let ssh: SshClient;
   let hostKey: HostKey;
+  let files: HostFile[];
   let rootfs: string;
 
   beforeAll(async () => {
     before = await snapshotMachine();
-    firewallBefore = (await execa('iptables-save', [], { reject: false })).stdout.replace(/^#.*\n/gm, '');
+    firewallBefore = (await execa('iptables-save', [], { reject: false })).stdout.replace(/^#.*\n?/gm, '');
     network = await createTestNetwork('plct-br0', '10.213.9', { hostAddress: true });
     ssh = await sshClient();
-    [hostKey] = (await generateHostKeys(['ed25519'])) as [HostKey];
+    const hostKeys = await testHostKeys('ct1');
+    hostKey = hostKeys[0]!;
+    files = await testGuestFiles({ hostName: 'ct1', address: ADDRESS, port: SSH_PORT, hostKeys, authorizedKey: ssh.authorizedKey });
     rootfs = await testRootfs();
   }, 900_000);
 
@@ -48,13 +65,7 @@ describe.skipIf(skipReason !== undefined)('lab containers (private dockerd)', ()
       image,
       hostname: 'ct1',
       nics: [{ hostIfname: VETH, bridge: network.bridge, mac: labMacAddress('ct1/eth0'), addresses: [`${ADDRESS}/24`] }],
-      authorizedKeys: [ssh.authorizedKey],
-      hostKeys: [],
-      files: [
-        { path: '/etc/ssh/sshd_config.d/provision-lab.conf', content: `ListenAddress ${ADDRESS}:${SSH_PORT}\nPasswordAuthentication no\n`, mode: 0o644 },
-        { path: '/etc/ssh/ssh_host_ed25519_key', content: hostKey.privateKey, mode: 0o600 },
-        { path: '/etc/ssh/ssh_host_ed25519_key.pub', content: `${hostKey.publicKey}\n`, mode: 0o644 },
-      ],
+      files,
       sshPort: SSH_PORT,
     });
   const sshRun = (command: string) => ssh.run(ADDRESS, hostKey.publicKey, command, SSH_PORT);
@@ -75,12 +86,12 @@ describe.skipIf(skipReason !== undefined)('lab containers (private dockerd)', ()
     // Its own network namespace: this machine's interfaces are not in it.
     expect(await sshRun('ls /sys/class/net | sort | tr "\\n" " "')).toBe('eth0 lo ');
     // Only the host keys the lab gave it, none of the shared rootfs's.
-    expect(await sshRun('ls /etc/ssh | grep ssh_host_ | tr "\\n" " "')).toBe('ssh_host_ed25519_key ssh_host_ed25519_key.pub ');
+    expect(await sshRun('ls /etc/ssh | grep ssh_host_ | tr "\\n" " "')).toBe('ssh_host_ecdsa_key ssh_host_ecdsa_key.pub ssh_host_ed25519_key ssh_host_ed25519_key.pub ');
     // The host end of the veth is on the lab bridge.
     expect((await execa('ip', ['-o', 'link', 'show', VETH])).stdout).toContain(`master ${network.bridge}`);
     expect(await labContainers(dockerd)).toContain('plct-ct1');
     // dockerd changed no firewall rule of this machine.
-    expect((await execa('iptables-save', [], { reject: false })).stdout.replace(/^#.*\n/gm, '')).toBe(firewallBefore);
+    expect((await execa('iptables-save', [], { reject: false })).stdout.replace(/^#.*\n?/gm, '')).toBe(firewallBefore);
 
     await removeContainer(dockerd, container.name, container.hostIfnames);
     expect(await labContainers(dockerd)).not.toContain('plct-ct1');

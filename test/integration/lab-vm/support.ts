@@ -1,21 +1,25 @@
-// What the lab VM and container tests share: a private test network guarded against leaks, a
-// Debian 12 rootfs (the lab core's, or one debootstrapped once into the test cache), ssh that
-// checks the host key the lab gave the guest, and a snapshot of this machine to prove that a test
-// left nothing behind.
+// What the lab VM and container tests share: a private test network guarded against leaks, the lab
+// core's Debian 12 rootfs, the files the lab core gives a guest, ssh that checks the host key the
+// guest was given, and a snapshot of this machine to prove that a test left nothing behind.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
+import { CGROUP_PARENT_PREFIX } from '../../../src/lab/container/dockerd.ts';
+import { hostKeyFiles, type HostFile } from '../../../src/lab/host-files.ts';
+import { ensureHostKeys, type HostKey } from '../../../src/lab/keys.ts';
+import { labPaths } from '../../../src/lab/paths.ts';
+import { ensureRootfs } from '../../../src/lab/rootfs.ts';
 
 const run = promisify(execFile);
 
 export const skipReason: string | undefined =
   process.platform !== 'linux' ? 'the lab runs on Linux only' : process.getuid?.() !== 0 ? 'needs root: it creates bridges, tap devices, VMs and a dockerd (CI runs it as root)' : undefined;
 
-/** Kept across runs: the first run builds the rootfs (~1 min), the kernel and the VM image (~20 s). */
+/** The test VMs' and dockerd's own files, kept across runs (the rootfs, kernel and VM image are the lab cache's). */
 export const testCacheDir = process.env.PROVISION_LAB_TEST_CACHE ?? join(tmpdir(), 'provision-lab-test-cache');
 
 export interface TestNetwork {
@@ -49,38 +53,31 @@ export async function createTestNetwork(bridge: string, prefix: string, options:
   };
 }
 
-/** The mirror this machine's apt uses for bookworm (deb822 .sources or one-line .list files). */
-async function debianMirror(): Promise<string> {
-  const dir = '/etc/apt/sources.list.d';
-  const files = ['/etc/apt/sources.list', ...(await readdir(dir).catch(() => [] as string[])).filter((name) => /\.(list|sources)$/.test(name)).map((name) => join(dir, name))];
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
-      if (uri !== undefined && /^Suites:.*(\s|:)bookworm(\s|$)/m.test(stanza)) return uri;
-    }
-    const line = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text);
-    if (line?.[1] !== undefined) return line[1];
-  }
-  throw new Error('this machine\'s apt has no bookworm source to debootstrap from');
+/** The lab core's Debian 12 rootfs (built once into the lab cache, as `lab up` builds it). */
+export async function testRootfs(): Promise<string> {
+  const paths = labPaths();
+  const built = await ensureRootfs(paths, (line) => console.log(line));
+  if (built.built) console.log(`rootfs: built in ${built.seconds.toFixed(1)} s`);
+  return paths.rootfs;
 }
 
-/**
- * A Debian 12 rootfs: $PROVISION_LAB_ROOTFS (the lab core's cache), or one made once with
- * debootstrap in the test cache, as the lab core makes it.
- */
-export async function testRootfs(): Promise<string> {
-  if (process.env.PROVISION_LAB_ROOTFS) return process.env.PROVISION_LAB_ROOTFS;
-  const rootfs = join(testCacheDir, 'rootfs');
-  if (existsSync(join(rootfs, 'usr/sbin/sshd'))) return rootfs;
-  const partial = `${rootfs}.partial`;
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(testCacheDir, { recursive: true });
-  const started = Date.now();
-  await execa('debootstrap', ['--variant=minbase', '--include=openssh-server,python3,iproute2,procps,iputils-ping', 'bookworm', partial, await debianMirror()], { timeout: 600_000 });
-  await rename(partial, rootfs);
-  console.log(`rootfs: debootstrap took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return rootfs;
+/** Host keys of a test guest, kept in the test cache. */
+export function testHostKeys(hostName: string): Promise<HostKey[]> {
+  return ensureHostKeys(labPaths({ PROVISION_LAB_CACHE: testCacheDir }), hostName);
+}
+
+/** What the lab core gives a guest to reach it: sshd on one address, its host keys, the client's key. */
+export async function testGuestFiles(options: { hostName: string; address: string; port?: number; hostKeys: readonly HostKey[]; authorizedKey: string }): Promise<HostFile[]> {
+  return [
+    {
+      path: '/etc/ssh/sshd_config.d/provision-lab.conf',
+      content: [`ListenAddress ${options.address}:${options.port ?? 22}`, 'PasswordAuthentication no', ...options.hostKeys.map((key) => `HostKey /etc/ssh/ssh_host_${key.type}_key`), ''].join('\n'),
+      mode: 0o644,
+    },
+    ...(await hostKeyFiles(options.hostName, options.hostKeys)),
+    { path: '/root/.ssh', mode: 0o700 },
+    { path: '/root/.ssh/authorized_keys', content: `${options.authorizedKey}\n`, mode: 0o600 },
+  ];
 }
 
 export interface SshClient {
@@ -159,10 +156,10 @@ export async function snapshotMachine(): Promise<MachineSnapshot> {
   }
   const runDirs = ['/run/docker', '/run/containerd'].filter((dir) => existsSync(dir));
   const cgroups: string[] = [];
-  for (const hierarchy of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-    if (existsSync(join('/sys/fs/cgroup', hierarchy, 'provision-lab-docker'))) cgroups.push(hierarchy);
+  for (const hierarchy of ['', ...(await readdir('/sys/fs/cgroup').catch(() => [] as string[]))]) {
+    const names = await readdir(join('/sys/fs/cgroup', hierarchy)).catch(() => [] as string[]);
+    for (const name of names) if (name.startsWith(CGROUP_PARENT_PREFIX)) cgroups.push(join(hierarchy, name));
   }
-  if (existsSync('/sys/fs/cgroup/provision-lab-docker')) cgroups.push('.');
   return { links, mounts, labProcesses, runDirs, cgroups };
 }
 

@@ -2,12 +2,29 @@
 // of two private test bridges, ssh answers with the host key the lab gave it, IPVS works inside,
 // and stopping it powers it off cleanly and leaves nothing behind.
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateHostKeys, type HostKey } from '../../../src/lab/vm/guest-config.ts';
+import type { HostFile } from '../../../src/lab/host-files.ts';
+import type { HostKey } from '../../../src/lab/keys.ts';
+import { labMacAddress } from '../../../src/lab/naming.ts';
+import { labPaths } from '../../../src/lab/paths.ts';
 import { ensureVmImage, type VmImage } from '../../../src/lab/vm/image.ts';
 import { removeVm, resetVm, runningPid, startVm, stopVm, vmFiles, waitForVm, type RunningVm } from '../../../src/lab/vm/qemu.ts';
-import { createTap, deleteTap, labMacAddress } from '../../../src/lab/vm/tap.ts';
-import { createTestNetwork, seconds, skipReason, snapshotMachine, sshClient, testCacheDir, testRootfs, type MachineSnapshot, type SshClient, type TestNetwork } from './support.ts';
+import { createTap, deleteTap } from '../../../src/lab/vm/tap.ts';
+import {
+  createTestNetwork,
+  seconds,
+  skipReason,
+  snapshotMachine,
+  sshClient,
+  testCacheDir,
+  testGuestFiles,
+  testHostKeys,
+  testRootfs,
+  type MachineSnapshot,
+  type SshClient,
+  type TestNetwork,
+} from './support.ts';
 
 const NAME = 'plvt-dir1';
 const TAPS = ['plvt-tap0', 'plvt-tap1'];
@@ -16,6 +33,7 @@ const HEARTBEAT_ADDRESS = '10.213.10.10';
 const VIP = '10.213.9.100';
 /** The issue's promise: a VM director answers ssh within 20 s of launch on the lab's machine kind. */
 const SSH_READY_LIMIT_S = 20;
+const files = vmFiles(join(testCacheDir, 'vms', NAME), NAME);
 
 describe.skipIf(skipReason !== undefined)('lab VM (qemu TCG with IPVS)', () => {
   let before: MachineSnapshot;
@@ -23,6 +41,7 @@ describe.skipIf(skipReason !== undefined)('lab VM (qemu TCG with IPVS)', () => {
   let ssh: SshClient;
   let image: VmImage;
   let hostKey: HostKey;
+  let guestFiles: HostFile[];
   let vm: RunningVm | undefined;
 
   beforeAll(async () => {
@@ -30,17 +49,20 @@ describe.skipIf(skipReason !== undefined)('lab VM (qemu TCG with IPVS)', () => {
     networks.push(await createTestNetwork('plvt-br0', '10.213.9', { hostAddress: true }));
     networks.push(await createTestNetwork('plvt-br1', '10.213.10', { hostAddress: false }));
     ssh = await sshClient();
-    [hostKey] = (await generateHostKeys(['ed25519'])) as [HostKey];
+    const hostKeys = await testHostKeys(NAME);
+    hostKey = hostKeys[0]!;
+    guestFiles = await testGuestFiles({ hostName: NAME, address: ADDRESS, hostKeys, authorizedKey: ssh.authorizedKey });
     const rootfs = await testRootfs();
     const started = Date.now();
-    const ensured = await ensureVmImage({ rootfs, cacheDir: testCacheDir, log: (line) => console.log(`vm image [${seconds(started)} s] ${line}`) });
+    // The lab's own image (built once into the lab cache, shared with the lab tests).
+    const ensured = await ensureVmImage({ rootfs, cacheDir: labPaths().cache, log: (line) => console.log(`vm image [${seconds(started)} s] ${line}`) });
     image = ensured.image;
     console.log(`vm image: ${ensured.built ? 'built' : 'cached, checked'} in ${seconds(started)} s (${image.kernelPackage})`);
   }, 900_000);
 
   afterAll(async () => {
-    await stopVm(vmFiles(testCacheDir, NAME)).catch((error: unknown) => console.error(error));
-    await removeVm(vmFiles(testCacheDir, NAME)).catch((error: unknown) => console.error(error));
+    await stopVm(files).catch((error: unknown) => console.error(error));
+    await removeVm(files).catch((error: unknown) => console.error(error));
     for (const tap of TAPS) await deleteTap(tap).catch((error: unknown) => console.error(error));
     for (const network of networks) await network.remove();
     await ssh?.remove();
@@ -49,23 +71,20 @@ describe.skipIf(skipReason !== undefined)('lab VM (qemu TCG with IPVS)', () => {
   }, 120_000);
 
   it('boots, answers ssh with its own host key within 20 s of launch, and runs ipvsadm', async () => {
-    const files = vmFiles(testCacheDir, NAME);
     await resetVm(files);
     await createTap(TAPS[0]!, 'plvt-br0');
     await createTap(TAPS[1]!, 'plvt-br1');
     const baseModified = (await stat(image.disk)).mtimeMs;
 
     vm = await startVm({
-      name: NAME,
-      cacheDir: testCacheDir,
+      files,
       image,
       nics: [
         { tap: TAPS[0]!, mac: labMacAddress(`${NAME}/eth0`), addresses: [`${ADDRESS}/24`] },
         { tap: TAPS[1]!, mac: labMacAddress(`${NAME}/eth1`), addresses: [`${HEARTBEAT_ADDRESS}/24`] },
       ],
       hostname: 'dir1',
-      authorizedKeys: [ssh.authorizedKey],
-      hostKeys: [hostKey],
+      guestFiles,
     });
     const booted = await waitForVm(vm, { timeoutMs: 60_000 });
     expect(await ssh.run(ADDRESS, hostKey.publicKey, 'uname -n')).toBe('dir1');
@@ -92,9 +111,8 @@ describe.skipIf(skipReason !== undefined)('lab VM (qemu TCG with IPVS)', () => {
   }, 180_000);
 
   it('keeps its changes across a restart until it is reset', async () => {
-    const files = vmFiles(testCacheDir, NAME);
     const nics = [{ tap: TAPS[0]!, mac: labMacAddress(`${NAME}/eth0`), addresses: [`${ADDRESS}/24`] }];
-    const start = () => startVm({ name: NAME, cacheDir: testCacheDir, image, nics, hostname: 'dir1', authorizedKeys: [ssh.authorizedKey], hostKeys: [hostKey] });
+    const start = () => startVm({ files, image, nics, hostname: 'dir1', guestFiles });
 
     vm = await start();
     await waitForVm(vm);

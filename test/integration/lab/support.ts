@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CGROUP_PARENT_PREFIX } from '../../../src/lab/container/dockerd.ts';
 import { GUARD_ROUTE_METRIC } from '../../../src/lab/network.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
 
@@ -64,7 +65,7 @@ export async function command(file: string, args: readonly string[], timeoutMs =
 }
 
 /** Runs a command on a lab host with OpenSSH: the lab key, and only the lab's known_hosts (strict). */
-export async function ssh(address: string, script: string): Promise<CommandResult> {
+export async function ssh(address: string, script: string, timeoutMs = 30_000): Promise<CommandResult> {
   const paths = labPaths();
   return command('ssh', [
     '-i',
@@ -81,12 +82,12 @@ export async function ssh(address: string, script: string): Promise<CommandResul
     'ConnectTimeout=5',
     `root@${address}`,
     script,
-  ]);
+  ], timeoutMs);
 }
 
 /** Like ssh(), but fails the test with the output when the command fails. */
-export async function sshOk(address: string, script: string): Promise<string> {
-  const result = await ssh(address, script);
+export async function sshOk(address: string, script: string, timeoutMs?: number): Promise<string> {
+  const result = await ssh(address, script, timeoutMs);
   if (result.code !== 0) throw new Error(`ssh ${address} '${script}' exited ${result.code}: ${result.stderr}${result.stdout}`);
   return result.stdout;
 }
@@ -100,6 +101,8 @@ export interface MachineSnapshot {
   /** processes in another network namespace than this one, or naming the lab cache */
   labProcesses: string[];
   hostDirs: string[];
+  /** cgroups of the lab's dockerd, and the runtime directories a dockerd makes outside its own */
+  dockerLeftovers: string[];
 }
 
 /**
@@ -126,7 +129,17 @@ export async function snapshot(): Promise<MachineSnapshot> {
     iptables: iptables.filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/, '')),
     labProcesses: await labProcesses(),
     hostDirs: await readdir(labPaths().hosts).catch(() => []),
+    dockerLeftovers: await dockerLeftovers(),
   };
+}
+
+async function dockerLeftovers(): Promise<string[]> {
+  const found = ['/run/docker', '/run/containerd'].filter((dir) => existsSync(dir));
+  for (const hierarchy of ['', ...(await readdir('/sys/fs/cgroup').catch(() => [] as string[]))]) {
+    const names = await readdir(path.join('/sys/fs/cgroup', hierarchy)).catch(() => [] as string[]);
+    for (const name of names) if (name.startsWith(CGROUP_PARENT_PREFIX)) found.push(path.join('/sys/fs/cgroup', hierarchy, name));
+  }
+  return found.sort();
 }
 
 async function labProcesses(): Promise<string[]> {

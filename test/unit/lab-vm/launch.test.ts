@@ -1,11 +1,11 @@
 // How VMs and the lab's dockerd are launched and cleaned up, checked without launching them.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CGROUP_PARENT, dockerdArguments, dockerdFiles, mountPointsUnder, shimSocketPath } from '../../../src/lab/container/dockerd.ts';
-import { GUEST_SETUP, INITRAMFS_INIT, VM_INIT } from '../../../src/lab/vm/guest-scripts.ts';
+import { CGROUP_PARENT_PREFIX, dockerdArguments, dockerdFiles, mountPointsUnder, shimSocketPath } from '../../../src/lab/container/dockerd.ts';
+import { GUEST_SETUP } from '../../../src/lab/guest-config.ts';
+import { INITRAMFS_INIT, VM_INIT } from '../../../src/lab/vm/guest-scripts.ts';
 import type { VmImage } from '../../../src/lab/vm/image.ts';
 import { qemuArguments, vmFiles } from '../../../src/lab/vm/qemu.ts';
-import { labMacAddress } from '../../../src/lab/vm/tap.ts';
 
 const image: VmImage = {
   key: 'k',
@@ -23,7 +23,7 @@ function valuesOf(args: string[], flag: string): string[] {
 }
 
 describe('qemuArguments', () => {
-  const files = vmFiles('/cache', 'dir1');
+  const files = vmFiles('/cache/hosts/dir1', 'dir1');
   const nics = [
     { tap: 'lab-dir1-0', mac: '52:54:00:00:00:01', addresses: ['10.213.9.10/24'] },
     { tap: 'lab-dir1-1', mac: '52:54:00:00:00:02', addresses: [] },
@@ -42,16 +42,16 @@ describe('qemuArguments', () => {
     expect(valuesOf(args, '-initrd')).toEqual([image.initrd]);
     expect(valuesOf(args, '-append')[0]).toContain('console=ttyS0');
     const drives = valuesOf(args, '-drive');
-    expect(drives[0]).toBe(`file=${files.overlay},format=qcow2,if=none,id=root`);
+    expect(drives[0]).toBe(`file=${files.overlay},format=qcow2,if=none,id=root,cache=unsafe`);
     expect(drives[1]).toBe(`file=${files.configDisk},format=raw,if=none,id=config,readonly=on`);
     expect(valuesOf(args, '-device').filter((device) => device.startsWith('virtio-blk-pci'))).toEqual(['virtio-blk-pci,drive=root', 'virtio-blk-pci,drive=config']);
   });
 
-  it('puts each NIC on its tap device, in order (eth0, eth1), with its MAC and no qemu network scripts', () => {
+  it('puts each NIC on its tap device, in order (eth0, eth1), with its MAC, no qemu network scripts and no boot ROM', () => {
     expect(valuesOf(args, '-netdev')).toEqual(['tap,id=net0,ifname=lab-dir1-0,script=no,downscript=no', 'tap,id=net1,ifname=lab-dir1-1,script=no,downscript=no']);
     expect(valuesOf(args, '-device').filter((device) => device.startsWith('virtio-net-pci'))).toEqual([
-      'virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01',
-      'virtio-net-pci,netdev=net1,mac=52:54:00:00:00:02',
+      'virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,romfile=',
+      'virtio-net-pci,netdev=net1,mac=52:54:00:00:00:02,romfile=',
     ]);
     expect(args).toContain('-nodefaults');
   });
@@ -63,20 +63,14 @@ describe('qemuArguments', () => {
     expect(valuesOf(args, '-pidfile')).toEqual([files.pidFile]);
   });
 
-  it('refuses VM names that would leave its directory', () => {
-    expect(() => vmFiles('/cache', '../etc')).toThrow(/cannot name a lab VM/);
+  it('keeps every file of the VM in its directory', () => {
+    for (const file of [files.overlay, files.configDisk, files.consoleLog, files.controlSocket, files.pidFile]) expect(file.startsWith('/cache/hosts/dir1/')).toBe(true);
+    // The console log is where the lab core looks when a host does not answer ssh.
+    expect(files.consoleLog).toBe('/cache/hosts/dir1/console.log');
   });
-});
 
-describe('labMacAddress', () => {
-  it('is stable, unicast and locally administered, and differs between NICs', () => {
-    const mac = labMacAddress('dir1/eth0');
-    expect(mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
-    expect(labMacAddress('dir1/eth0')).toBe(mac);
-    expect(labMacAddress('dir1/eth1')).not.toBe(mac);
-    const firstOctet = parseInt(mac.slice(0, 2), 16);
-    expect(firstOctet & 1).toBe(0);
-    expect(firstOctet & 2).toBe(2);
+  it('refuses VM names that are not plain names', () => {
+    expect(() => vmFiles('/cache/hosts/x', '../etc')).toThrow(/cannot name a lab VM/);
   });
 });
 
@@ -94,7 +88,13 @@ describe('dockerdArguments', () => {
     expect(valuesOf(args, '--pidfile')).toEqual(['/cache/docker/dockerd.pid']);
     expect(valuesOf(args, '--host')).toEqual(['unix:///cache/docker/docker.sock']);
     expect(valuesOf(args, '--config-file')).toEqual(['/cache/docker/daemon.json']);
-    expect(valuesOf(args, '--cgroup-parent')).toEqual([CGROUP_PARENT]);
+    expect(valuesOf(args, '--cgroup-parent')).toEqual([files.cgroupParent]);
+  });
+
+  it("puts the containers of each lab's dockerd into a cgroup of their own", () => {
+    expect(files.cgroupParent.startsWith(CGROUP_PARENT_PREFIX)).toBe(true);
+    expect(dockerdFiles('/cache/docker').cgroupParent).toBe(files.cgroupParent);
+    expect(dockerdFiles('/other-cache/docker').cgroupParent).not.toBe(files.cgroupParent);
   });
 });
 

@@ -1,12 +1,14 @@
 // The pure parts of the VM builder: which modules the initramfs loads in which order, which
-// packages the image needs, which kernel apt names, and what the guest is told about itself.
+// packages the image needs, which kernel apt names, and what a guest (VM or container) is told
+// about itself.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.ts';
-import { dependencyClosure, installedPackages } from '../../../src/lab/vm/debs.ts';
-import { validateGuestConfig, writeGuestConfig, type GuestConfig } from '../../../src/lab/vm/guest-config.ts';
+import { dependencyClosure } from '../../../src/lab/apt.ts';
+import { validateGuestConfig, writeGuestConfig, type GuestConfig } from '../../../src/lab/guest-config.ts';
+import { installedPackages } from '../../../src/lab/vm/debs.ts';
 import { isStaticElf } from '../../../src/lab/vm/initramfs.ts';
 import { kernelPackageFrom } from '../../../src/lab/vm/kernel.ts';
 import { moduleLoadOrder, moduleName } from '../../../src/lab/vm/modules.ts';
@@ -103,14 +105,14 @@ describe('isStaticElf', () => {
 describe('guest configuration', () => {
   const work = mkdtempSync(join(tmpdir(), 'provision-guest-config-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const hostKey = { path: '/etc/ssh/ssh_host_ed25519_key', content: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n', mode: 0o600 };
   const valid: GuestConfig = {
     hostname: 'dir1',
     interfaces: [
       { name: 'eth0', addresses: ['10.213.9.10/24', '10.213.9.100/32'] },
       { name: 'eth1', addresses: [] },
     ],
-    authorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB lab'],
-    hostKeys: [{ type: 'ed25519', privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----', publicKey: 'ssh-ed25519 AAAAkey' }],
+    files: [hostKey],
   };
 
   it('writes the files the guest setup script reads', async () => {
@@ -118,10 +120,11 @@ describe('guest configuration', () => {
     await writeGuestConfig(dir, valid);
     expect(readFileSync(join(dir, 'hostname'), 'utf8')).toBe('dir1\n');
     expect(readFileSync(join(dir, 'interfaces'), 'utf8')).toBe('eth0 10.213.9.10/24\neth0 10.213.9.100/32\neth1\n');
-    expect(readFileSync(join(dir, 'authorized_keys'), 'utf8')).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB lab\n');
-    expect(readdirSync(join(dir, 'ssh')).sort()).toEqual(['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub']);
-    expect(statSync(join(dir, 'ssh/ssh_host_ed25519_key')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'ssh/ssh_host_ed25519_key'), 'utf8')).toMatch(/PRIVATE KEY-----\n$/);
+    expect(readFileSync(join(dir, 'ssh_port'), 'utf8')).toBe('22\n');
+    expect(readFileSync(join(dir, 'files.list'), 'utf8')).toBe('f 0600 /etc/ssh/ssh_host_ed25519_key\n');
+    // Copies of secrets are readable by root only, whatever their mode in the guest.
+    expect(statSync(join(dir, 'files/etc/ssh/ssh_host_ed25519_key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'files/etc/ssh/ssh_host_ed25519_key'), 'utf8')).toBe(hostKey.content);
   });
 
   it.each([
@@ -130,39 +133,37 @@ describe('guest configuration', () => {
     ['a prefix too long', { interfaces: [{ name: 'eth0', addresses: ['10.213.9.10/33'] }] }, /ADDRESS\/PREFIX/],
     ['an address that is a shell command', { interfaces: [{ name: 'eth0', addresses: ['$(reboot)/24'] }] }, /ADDRESS\/PREFIX/],
     ['an interface twice', { interfaces: [{ name: 'eth0', addresses: [] }, { name: 'eth0', addresses: [] }] }, /twice/],
-    ['a key spanning lines', { authorizedKeys: ['ssh-ed25519 AAAA\nssh-rsa BBBB'] }, /spans lines/],
-    ['no host key', { hostKeys: [] }, /no ssh host key/],
+    ['no host key', { files: [{ path: '/etc/motd', content: 'hi', mode: 0o644 }] }, /no ssh host key/],
+    ['a host key directory instead of a file', { files: [{ path: '/etc/ssh/ssh_host_ed25519_key', mode: 0o700 }] }, /no ssh host key/],
     ['a port out of range', { sshPort: 70000 }, /not a TCP port/],
+    ['a mode out of range', { files: [hostKey, { path: '/etc/motd', content: '', mode: 0o10000 }] }, /invalid mode/],
   ])('refuses %s', (_, change, message) => {
     const config = { ...valid, ...change } as GuestConfig;
     expect(() => validateGuestConfig(config)).toThrow(UserError);
     expect(() => validateGuestConfig(config)).toThrow(message);
   });
 
-  it('lists extra files in order with their modes, contents beside them', async () => {
+  it('lists the files in order with their modes, contents beside them', async () => {
     const dir = join(work, 'files');
     await writeGuestConfig(dir, {
       ...valid,
       sshPort: 2222,
       files: [
+        hostKey,
         { path: '/etc/ssh/sshd_config.d', mode: 0o755 },
         { path: '/etc/ssh/sshd_config.d/lab conf', content: 'Port 2222\n', mode: 0o644 },
         { path: '/root/.ssh/authorized_keys', content: 'ssh-ed25519 AAAA\n', mode: 0o600 },
       ],
     });
-    expect(readFileSync(join(dir, 'files.list'), 'utf8')).toBe('d 0755 /etc/ssh/sshd_config.d\nf 0644 /etc/ssh/sshd_config.d/lab conf\nf 0600 /root/.ssh/authorized_keys\n');
+    expect(readFileSync(join(dir, 'files.list'), 'utf8')).toBe(
+      'f 0600 /etc/ssh/ssh_host_ed25519_key\nd 0755 /etc/ssh/sshd_config.d\nf 0644 /etc/ssh/sshd_config.d/lab conf\nf 0600 /root/.ssh/authorized_keys\n',
+    );
     expect(readFileSync(join(dir, 'files/etc/ssh/sshd_config.d/lab conf'), 'utf8')).toBe('Port 2222\n');
     expect(readFileSync(join(dir, 'ssh_port'), 'utf8')).toBe('2222\n');
   });
 
-  it('takes host keys from the extra files instead of hostKeys', () => {
-    const keyFile = { path: '/etc/ssh/ssh_host_ed25519_key', content: 'key', mode: 0o600 };
-    expect(() => validateGuestConfig({ ...valid, hostKeys: [], files: [keyFile] })).not.toThrow();
-    expect(() => validateGuestConfig({ ...valid, hostKeys: [], files: [{ path: '/etc/motd', content: 'hi', mode: 0o644 }] })).toThrow(/no ssh host key/);
-  });
-
-  it.each([['relative', 'etc/motd'], ['escaping', '/etc/../../motd'], ['multi-line', '/etc/mo\ntd'], ['the root', '/']])('refuses a %s file path', (_, path) => {
-    expect(() => validateGuestConfig({ ...valid, files: [{ path, content: '', mode: 0o644 }] })).toThrow(/cannot write/);
+  it.each([['relative', 'etc/motd'], ['escaping', '/etc/../../motd'], ['multi-line', '/etc/mo\ntd'], ['the root', '/'], ['padded', ' /etc/motd']])('refuses a %s file path', (_, path) => {
+    expect(() => validateGuestConfig({ ...valid, files: [hostKey, { path, content: '', mode: 0o644 }] })).toThrow(/cannot write/);
   });
 
   it('accepts IPv6 addresses', () => {

@@ -30,11 +30,11 @@ async function problem(yaml: string): Promise<string> {
 }
 
 describe('the lab settings of inventory hosts', () => {
-  it('plans the shipped lab inventory: five namespace hosts, a bridge per subnet at .1', async () => {
+  it('plans the shipped lab inventory: two VM directors, three namespace hosts, a bridge per subnet at .1', async () => {
     const { hosts, bridges } = planLab(await loadInventory(path.join(repoRoot, 'inventory/lab.yaml')));
     expect(hosts.map((host) => [host.name, host.kind, host.index])).toEqual([
-      ['lvs-master', 'namespace', 0],
-      ['lvs-backup', 'namespace', 1],
+      ['lvs-master', 'vm', 0],
+      ['lvs-backup', 'vm', 1],
       ['web1', 'namespace', 2],
       ['web2', 'namespace', 3],
       ['client', 'namespace', 4],
