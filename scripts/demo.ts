@@ -8,12 +8,12 @@ import { exportLabSecrets } from '../src/lab/secrets.ts';
 const inventory = 'inventory/lab.yaml';
 const step = (text: string) => process.stdout.write(`\n==> ${text}\n`);
 
+// inventory/lab.yaml reads the heartbeat key with !env HA_AUTH_KEY: the lab keeps one for itself.
+exportLabSecrets();
 step(`provision lab up --inventory ${inventory}`);
 let code = await main(['lab', 'up', '--inventory', inventory]);
 if (code !== 0) process.exit(code);
 
-// inventory/lab.yaml reads the heartbeat key with !env HA_AUTH_KEY: the lab keeps one for itself.
-exportLabSecrets();
 step(`provision --inventory ${inventory} playbooks/site.yml`);
 code = await main(['--inventory', inventory, 'playbooks/site.yml']);
 

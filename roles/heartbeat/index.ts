@@ -8,7 +8,7 @@ import { HEARTBEAT_PACKAGES, heartbeatDaemonDir, heartbeatPackaged, requireHeart
 import { renderAuthkeys, renderHaCf, renderHaresources } from './render.ts';
 import { authkeysView, haCfView, haresourcesView } from './view.ts';
 
-const RESTART = 'restart heartbeat';
+const RESTART = 'reload heartbeat';
 
 export default defineRole({
   name: 'heartbeat',
@@ -66,5 +66,8 @@ export default defineRole({
       { name: 'heartbeat enabled at boot and running', op: ops.service({ name: 'heartbeat', enabled: true, state: 'started' }) },
     ];
   },
-  handlers: () => [{ name: RESTART, op: ops.service({ name: 'heartbeat', state: 'restarted' }) }],
+  // A reload (SIGHUP: heartbeat re-reads its configuration) rather than a restart: restarting a
+  // heartbeat that is still taking over its resources (the first run starts it moments before the
+  // handlers) waits on them indefinitely, as seen on the lab's directors.
+  handlers: () => [{ name: RESTART, op: ops.service({ name: 'heartbeat', state: 'reloaded' }) }],
 });

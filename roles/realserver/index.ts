@@ -233,7 +233,12 @@ function pageTasks(view: RealServerView): Task[] {
 }
 
 function serviceTasks(view: RealServerView): Task[] {
-  return view.services.map((name) => ({ name: `${name} running and started at boot`, op: ops.service({ name, enabled: true, state: 'started' }) }));
+  // The web server is part of the real server: installed (its package is named like its service:
+  // nginx, httpd, apache2) before it is started.
+  return view.services.flatMap((name) => [
+    { name: `${name} installed`, op: ops.packages({ names: [name] }) },
+    { name: `${name} running and started at boot`, op: ops.service({ name, enabled: true, state: 'started' }) },
+  ]);
 }
 
 export default defineRole({

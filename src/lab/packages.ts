@@ -25,7 +25,7 @@ export const MIRROR_PACKAGES = [
   'arptables',
   'iputils-arping',
   // real servers serve the load-balanced site; clients and health checks fetch it
-  'nginx-light',
+  'nginx',
   'curl',
   // VM directors load ip_vs with modprobe
   'kmod',

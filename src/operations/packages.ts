@@ -247,7 +247,10 @@ function changeScript(manager: Manager, change: PackageChange, updateCache: bool
   if (manager === 'apt') {
     if (updateCache && adds) lines.push('apt-get update -q');
     // apt-get install upgrades a named package that is installed already, so one command does both.
-    if (adds) lines.push(`${aptInstall} ${words([...change.install, ...upgrade])}`);
+    // Package lists that predate a change of sources (a fresh image, a new mirror) know no
+    // candidate for the package: refresh them once and try again, as a person would.
+    const install = `${aptInstall} ${words([...change.install, ...upgrade])}`;
+    if (adds) lines.push(updateCache ? install : `${install} || { apt-get update -q && ${install}; }`);
     if (remove.length > 0) lines.push(`${aptGet} remove -y -q ${words(remove)}`);
     return lines;
   }

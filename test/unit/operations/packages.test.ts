@@ -16,6 +16,8 @@ function installedFixture(platform: Platform, installed: Record<string, string>,
 }
 
 const aptInstall = 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+/** Without updateCache, an install that finds no candidate refreshes the lists once and retries. */
+const aptInstallRetry = (names: string) => `${aptInstall} ${names} || { apt-get update -q && ${aptInstall} ${names}; }`;
 
 function planOn(platform: Platform, op: ReturnType<typeof packages>, stdout: string): Plan {
   return op.plan(factsFor(platform), { stdout, exitCode: 0 });
@@ -37,10 +39,10 @@ describe('packages: present', () => {
     el7: ['yum -y install ldirectord', 'rpm -q ldirectord'],
     el8: ['dnf -y install ldirectord'],
     el9: ['dnf -y install ldirectord'],
-    debian11: [`${aptInstall} ldirectord`],
-    debian12: [`${aptInstall} ldirectord`],
-    ubuntu2204: [`${aptInstall} ldirectord`],
-    ubuntu2404: [`${aptInstall} ldirectord`],
+    debian11: [aptInstallRetry('ldirectord')],
+    debian12: [aptInstallRetry('ldirectord')],
+    ubuntu2204: [aptInstallRetry('ldirectord')],
+    ubuntu2404: [aptInstallRetry('ldirectord')],
   };
   it.each(platforms)('installs only the missing package on %s', (platform) => {
     const plan = planOn(platform, op, installedFixture(platform, { heartbeat: '3.0.6-13', ipvsadm: '1.31-1' }));
@@ -83,7 +85,7 @@ describe('packages: present', () => {
     );
     const plan = planOn('debian12', op, stdout);
     expect(plan).toMatchObject({ changed: true, summary: 'install heartbeat, ldirectord' });
-    expect(scriptLines(plan)).toEqual([`${aptInstall} heartbeat ldirectord`]);
+    expect(scriptLines(plan)).toEqual([aptInstallRetry('heartbeat ldirectord')]);
   });
 
   it('reads the database of the package manager the facts name, not another one the host also has', () => {
@@ -114,9 +116,9 @@ describe('packages: names per platform', () => {
     el7: ['yum -y install arptables', 'rpm -q arptables'],
     el8: ['dnf -y install arptables'],
     el9: ['dnf -y install arptables'],
-    debian11: [`${aptInstall} arptables`],
-    debian12: [`${aptInstall} arptables`],
-    ubuntu2204: [`${aptInstall} arptables`],
+    debian11: [aptInstallRetry('arptables')],
+    debian12: [aptInstallRetry('arptables')],
+    ubuntu2204: [aptInstallRetry('arptables')],
     ubuntu2404: 'no change',
   };
   it.each(platforms)('picks the most specific selector on %s', (platform) => {
@@ -173,10 +175,10 @@ describe('packages: latest', () => {
     el7: ['yum -y install ldirectord', 'rpm -q ldirectord', 'yum -y update heartbeat'],
     el8: ['dnf -y install ldirectord', 'dnf -y upgrade heartbeat'],
     el9: ['dnf -y install ldirectord', 'dnf -y upgrade heartbeat'],
-    debian11: [`${aptInstall} ldirectord heartbeat`],
-    debian12: [`${aptInstall} ldirectord heartbeat`],
-    ubuntu2204: [`${aptInstall} ldirectord heartbeat`],
-    ubuntu2404: [`${aptInstall} ldirectord heartbeat`],
+    debian11: [aptInstallRetry('ldirectord heartbeat')],
+    debian12: [aptInstallRetry('ldirectord heartbeat')],
+    ubuntu2204: [aptInstallRetry('ldirectord heartbeat')],
+    ubuntu2404: [aptInstallRetry('ldirectord heartbeat')],
   };
   it.each(platforms)('installs the missing and upgrades the outdated package on %s', (platform) => {
     const plan = planOn(platform, op, withUpdate(platform));
@@ -215,7 +217,7 @@ describe('packages: latest', () => {
     const stdout = installedFixture('debian12', { 'libc6:amd64': '2.36-9' }, { dpkg: [line('apt-policy', 'libc6', '2.36-9', '2.36-9+deb12u1')] });
     expect(planOn('debian12', packages({ names: ['libc6:amd64'], state: 'latest' }), stdout)).toMatchObject({
       summary: 'upgrade libc6:amd64 (2.36-9 -> 2.36-9+deb12u1)',
-      script: `${aptInstall} libc6:amd64`,
+      script: aptInstallRetry('libc6:amd64'),
     });
   });
 
