@@ -4,7 +4,15 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts', 'roles/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts', 'roles/**/*.test.ts'],
+          // GitHub's workflow parser imports its JSON schema without an import attribute, which
+          // Node refuses; bundled by vitest instead, it loads.
+          server: { deps: { inline: ['@actions/workflow-parser'] } },
+        },
+      },
       {
         test: {
           name: 'integration',

@@ -1,6 +1,9 @@
 // How the runner reaches a host: one Connector per host runs POSIX sh scripts there and moves files.
-// The runner only sees this interface; local.ts and ssh.ts implement it (index.ts picks one).
+// The runner only sees this interface; local.ts, ssh.ts, docker.ts and vagrant.ts implement it
+// (index.ts picks one).
+import type { Duplex } from 'node:stream';
 import { UserError } from '../core/errors.ts';
+import type { LegacyProfile } from './ssh-algorithms.ts';
 
 export interface RunOptions {
   /** kill the command (its whole process group) after this long and reject with kind 'timeout'; 0 = no limit; default: the target's ssh.commandTimeout */
@@ -47,6 +50,7 @@ export interface Connector {
 export interface ConnectionTarget {
   /** inventory name, for messages */
   name: string;
+  /** a host name or IP address; for transport docker, the container's name or id */
   address: string;
   port: number;
   user: string;
@@ -54,7 +58,19 @@ export interface ConnectionTarget {
   key?: string;
   /** name of the environment variable holding the ssh password */
   passwordEnv?: string;
-  transport: 'local' | 'ssh';
+  transport: 'local' | 'ssh' | 'docker' | 'vagrant';
+  /** transport docker: where the Docker engine listens */
+  docker?: {
+    /** unix:///path/to/docker.sock or tcp://host:port; default $DOCKER_HOST, else unix:///var/run/docker.sock */
+    host?: string;
+  };
+  /** transport vagrant: which machine of which Vagrantfile (`vagrant ssh-config` says how to reach it) */
+  vagrant?: {
+    /** the directory of the Vagrantfile (absolute) */
+    dir: string;
+    /** the machine's name in the Vagrantfile */
+    machine: string;
+  };
   ssh: {
     hostKeyChecking: 'strict' | 'accept-new' | 'off';
     /** default ~/.ssh/known_hosts */
@@ -63,6 +79,10 @@ export interface ConnectionTarget {
     connectTimeout: number;
     /** seconds; 0 = no limit */
     commandTimeout: number;
+    /** also offer the algorithms of an old sshd (see ssh-algorithms.ts) */
+    legacy?: LegacyProfile;
+    /** the name of the host to connect through (ProxyJump); ConnectorOptions.jumpHosts finds it */
+    jump?: string;
   };
   become?: {
     sudo: boolean;
@@ -81,6 +101,30 @@ export interface ConnectorOptions {
   shell?: string;
   /** non-fatal notices: host key checking is off, a host key was added to known_hosts */
   onWarning?(message: string): void;
+  /**
+   * Reaches the jump hosts that targets name in ssh.jump. Share one between the connectors of a run:
+   * every host behind a jump host then uses one connection to it (see jump-hosts.ts).
+   */
+  jumpHosts?: JumpHostProvider;
+}
+
+/** The jump hosts of a run, by inventory name. */
+export interface JumpHostProvider {
+  /**
+   * A claim on the connection to the jump host `name`, for the connector of `forHost`. Throws a
+   * ConnectionError when `name` is unknown or the jump hosts loop.
+   */
+  lease(name: string, forHost: string): JumpHostLease;
+}
+
+export interface JumpHostLease {
+  /**
+   * A TCP connection from the jump host to address:port, through its ssh connection (connected
+   * first if needed): what `ssh -J` does. Rejects with a ConnectionError after timeoutMs.
+   */
+  forward(address: string, port: number, timeoutMs: number): Promise<Duplex>;
+  /** gives the claim up; the connection to the jump host closes when nobody needs it any more */
+  release(): Promise<void>;
 }
 
 export type ConnectionErrorKind = 'unreachable' | 'auth' | 'host-key' | 'timeout' | 'sudo';

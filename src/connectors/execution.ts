@@ -28,7 +28,8 @@ export interface ProcessStarter {
   readonly user: string;
   /** set when commands go through sudo: where its password comes from (for messages) */
   readonly sudo?: { passwordEnv?: string };
-  start(command: string): Promise<StartedProcess>;
+  /** terminal: run the command on a pty (the launch was built for one, see launch.ts) */
+  start(command: string, options: { terminal: boolean }): Promise<StartedProcess>;
   /** kills the process group of a command that timed out or was aborted */
   killProcessGroup?(pgid: number): Promise<void>;
 }
@@ -62,7 +63,7 @@ const MAX_PRE_READY_LINE = 64 * 1024;
 export async function execute(starter: ProcessStarter, request: ExecuteRequest): Promise<Executed> {
   const { signal } = request;
   signal?.throwIfAborted();
-  const proc = await starter.start(request.launch.command);
+  const proc = await starter.start(request.launch.command, { terminal: request.launch.terminal !== undefined });
   try {
     return await supervise(starter, proc, request);
   } finally {
@@ -75,6 +76,9 @@ function supervise(starter: ProcessStarter, proc: StartedProcess, request: Execu
   const stdoutChunks: Buffer[] = [];
   const stderrChunks: Buffer[] = [];
   const ready = new ReadyLineScanner(request.launch.readyMarker);
+  const { terminal } = request.launch;
+  // On a terminal, stderr arrives at the end of stdout (see launch.ts).
+  const trailer = terminal ? new StderrTrailer(terminal.stderrMarker) : undefined;
   const decoder = new StringDecoder('utf8');
   let lastOutputAt = Date.now();
 
@@ -105,28 +109,35 @@ function supervise(starter: ProcessStarter, proc: StartedProcess, request: Execu
       }
       if (!(stdoutEnded && stderrEnded) && Date.now() - lastOutputAt < OUTPUT_GRACE_AFTER_EXIT_MS) return;
       cleanup();
-      const stderr = Buffer.concat(stderrChunks);
       if (ready.pgid === undefined) {
-        reject(startFailure(starter, exit, stderr.toString('utf8')));
+        // On a terminal, what sudo or the login shell said went to stdout, before the ready line.
+        const said = Buffer.concat([...stderrChunks, ...(terminal ? [ready.skipped()] : [])]);
+        reject(startFailure(starter, exit, said.toString('utf8')));
         return;
       }
+      const held = trailer?.end();
+      if (held && held.length > 0) deliver(held);
       const tail = decoder.end();
       if (tail) request.onStdout?.(tail);
+      const stderr = Buffer.concat([...stderrChunks, ...(trailer ? [trailer.stderr()] : [])]);
       resolve({ stdout: Buffer.concat(stdoutChunks), stderr, exitCode: exitCode(exit) });
     };
     const onOutput = () => {
       lastOutputAt = Date.now();
     };
 
-    proc.stdout.on('data', (chunk: Buffer) => {
-      onOutput();
-      const output = ready.pgid === undefined ? ready.scan(chunk) : chunk;
-      if (output.length === 0) return;
+    const deliver = (output: Buffer) => {
       stdoutChunks.push(output);
       if (request.onStdout) {
         const text = decoder.write(output);
         if (text) request.onStdout(text);
       }
+    };
+    proc.stdout.on('data', (chunk: Buffer) => {
+      onOutput();
+      let output = ready.pgid === undefined ? ready.scan(chunk) : chunk;
+      if (trailer && output.length > 0) output = trailer.scan(output);
+      if (output.length > 0) deliver(output);
     });
     proc.stderr.on('data', (chunk: Buffer) => {
       onOutput();
@@ -197,7 +208,12 @@ async function feedStdin(stdin: Writable, request: ExecuteRequest, stopped: () =
     if (request.launch.stdinPrefix) await write(stdin, request.launch.stdinPrefix);
     if (stopped()) return;
     await write(stdin, request.payload);
-    if (request.keepStdinOpenUntil) await request.keepStdinOpenUntil.catch(() => undefined);
+    if (request.keepStdinOpenUntil) {
+      await request.keepStdinOpenUntil.catch(() => undefined);
+      // A terminal passes no end-of-file: the launch ends the command's stdin on this byte instead.
+      const stdinEnd = request.launch.terminal?.stdinEnd;
+      if (stdinEnd !== undefined && !stopped()) await write(stdin, stdinEnd);
+    }
     if (!stdin.destroyed && !stdin.writableEnded) stdin.end();
   } catch {
     // see above
@@ -230,11 +246,30 @@ function exitCode(exit: { code: number } | { signal: string }): number {
   return 128 + (number ?? 0);
 }
 
+/**
+ * sudo refused to run without a terminal (sudoers `Defaults requiretty`, the default on EL5-7): the
+ * connector may try again on a pty.
+ */
+export class SudoNeedsTerminalError extends ConnectionError {
+  override name = 'SudoNeedsTerminalError';
+}
+
+/** What sudo says under requiretty: "sorry, you must have a tty to run sudo" (sudo 1.6 to 1.9). */
+const REQUIRETTY_MESSAGE = /must have a tty/i;
+
 /** The command ended before its shell announced itself: sudo refused, or the account has no usable shell. */
 function startFailure(starter: ProcessStarter, exit: ProcessExit, stderr: string): ConnectionError {
   const status = 'code' in exit ? `exit status ${exit.code}` : 'signal' in exit ? `signal ${exit.signal}` : exit.lost;
   const said = summarize(stderr);
   const { host, user, sudo } = starter;
+  if (sudo && REQUIRETTY_MESSAGE.test(stderr)) {
+    return new SudoNeedsTerminalError(
+      'sudo',
+      host,
+      `sudo as ${user} on ${host} requires a terminal (sudoers: Defaults requiretty)${said ? `: ${said}` : ''}`,
+      `this connection cannot provide one; allow ${user} to sudo without a terminal (a line \`Defaults:${user} !requiretty\` in /etc/sudoers.d/)`,
+    );
+  }
   if (sudo) {
     const hint =
       sudo.passwordEnv !== undefined
@@ -264,6 +299,14 @@ class ReadyLineScanner {
   pgid: number | undefined;
   private pending = Buffer.alloc(0);
   private readonly marker: Buffer;
+  /** the lines dropped before the ready line (the tail of them, bounded) */
+  private readonly dropped: Buffer[] = [];
+  private droppedBytes = 0;
+
+  /** what came before the ready line: rc file output, or on a terminal what sudo said */
+  skipped(): Buffer {
+    return Buffer.concat([...this.dropped, this.pending]);
+  }
 
   constructor(marker: string) {
     this.marker = Buffer.from(`${marker} `);
@@ -281,12 +324,73 @@ class ReadyLineScanner {
         if (Number.isInteger(pgid) && pgid > 1) {
           this.pgid = pgid;
           this.pending = Buffer.alloc(0);
+          this.dropped.length = 0;
           return data;
         }
       }
+      this.drop(line.subarray(0, MAX_PRE_READY_LINE));
     }
     this.pending = data.length > MAX_PRE_READY_LINE ? data.subarray(data.length - MAX_PRE_READY_LINE) : data;
     return Buffer.alloc(0);
+  }
+
+  private drop(line: Buffer): void {
+    this.dropped.push(Buffer.concat([line, Buffer.from('\n')]));
+    this.droppedBytes += line.length + 1;
+    while (this.droppedBytes > MAX_PRE_READY_LINE && this.dropped.length > 1) this.droppedBytes -= this.dropped.shift()!.length;
+  }
+}
+
+/**
+ * Splits a terminal's output at the launch's `\n<marker>\n` line: stdout before it, the command's
+ * stderr after it. `scan` returns the stdout that is certain; bytes that may be the start of the
+ * marker are held back until the next chunk (or end()) decides.
+ */
+class StderrTrailer {
+  private readonly marker: Buffer;
+  private held = Buffer.alloc(0);
+  private found = false;
+  private readonly stderrChunks: Buffer[] = [];
+
+  constructor(marker: string) {
+    this.marker = Buffer.from(`\n${marker}\n`);
+  }
+
+  scan(chunk: Buffer): Buffer {
+    if (this.found) {
+      this.stderrChunks.push(chunk);
+      return Buffer.alloc(0);
+    }
+    const data = Buffer.concat([this.held, chunk]);
+    const at = data.indexOf(this.marker);
+    if (at >= 0) {
+      this.found = true;
+      this.held = Buffer.alloc(0);
+      this.stderrChunks.push(data.subarray(at + this.marker.length));
+      return data.subarray(0, at);
+    }
+    const keep = this.partialMarkerAtEnd(data);
+    this.held = data.subarray(data.length - keep);
+    return data.subarray(0, data.length - keep);
+  }
+
+  /** the output held back, once no more comes: stdout after all (the command was killed before the marker) */
+  end(): Buffer {
+    const held = this.held;
+    this.held = Buffer.alloc(0);
+    return held;
+  }
+
+  stderr(): Buffer {
+    return Buffer.concat(this.stderrChunks);
+  }
+
+  /** the length of the longest end of `data` that is a start of the marker */
+  private partialMarkerAtEnd(data: Buffer): number {
+    for (let length = Math.min(this.marker.length - 1, data.length); length > 0; length--) {
+      if (data.subarray(data.length - length).equals(this.marker.subarray(0, length))) return length;
+    }
+    return 0;
   }
 }
 

@@ -1,8 +1,10 @@
 // The connectors' entry point: createConnector picks the transport the inventory asks for.
 import { UserError } from '../core/errors.ts';
 import type { ConnectionTarget, Connector, ConnectorOptions } from './connector.ts';
+import { DockerConnector } from './docker.ts';
 import { LocalConnector } from './local.ts';
 import { SshConnector } from './ssh.ts';
+import { VagrantConnector } from './vagrant.ts';
 
 export { ConnectionError, type ConnectionErrorKind, type ConnectionTarget, type Connector, type ConnectorOptions, type RunOptions, type RunResult } from './connector.ts';
 
@@ -13,11 +15,16 @@ export function createConnector(host: HostToConnect, options: ConnectorOptions =
   const { transport } = host;
   switch (transport) {
     case 'local':
-    case 'ssh': {
+    case 'ssh':
+    case 'docker':
+    case 'vagrant': {
       const target: ConnectionTarget = { ...host, transport };
-      return transport === 'local' ? new LocalConnector(target, options) : new SshConnector(target, options);
+      if (transport === 'local') return new LocalConnector(target, options);
+      if (transport === 'docker') return new DockerConnector(target, options);
+      if (transport === 'vagrant') return new VagrantConnector(target, options);
+      return new SshConnector(target, options);
     }
     default:
-      throw new UserError(`transport ${transport} of ${host.name} is not supported`, { host: host.name }, 'use transport: ssh or transport: local');
+      throw new UserError(`transport ${transport} of ${host.name} is not supported`, { host: host.name }, 'use transport: ssh, local, docker or vagrant');
   }
 }

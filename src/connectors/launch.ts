@@ -14,6 +14,21 @@
 //   2. then it execs `sudo -S` for the real command, with a second password line and a sentinel
 //      after it on stdin. sudo reads the password only if it needs it (no cached credentials), so
 //      the root shell skips lines up to the sentinel: the password never reaches the script.
+//
+// On a terminal (sudoers `Defaults requiretty`: sudo refuses to run without one, so the ssh channel
+// gets a pty; see TerminalStdin) three things differ, because a pty is not a pair of pipes:
+//   - it passes no end-of-file: the outer shell reads exactly the announced number of bytes from
+//     the terminal (head -c, or dd) and pipes them to sudo, so the command's stdin is a pipe that
+//     ends where the payload ends. When stdin must stay open (a lock held for a run), one more
+//     byte written later (Launch.terminal.stdinEnd) ends it.
+//   - it merges stderr into stdout: the root shell sends the command's stderr to an unlinked temp
+//     file and prints it after the command, behind a marker line (Launch.terminal.stderrMarker).
+//     So stderr arrives whole at the end, not as it is written, and a command killed after a
+//     timeout leaves none.
+//   - sudo may run the command in a session of its own (`Defaults use_pty`): the root shell
+//     reports its own process group (from /proc) rather than the outer shell's.
+// The pty itself is put in raw mode when it is requested (no echo: the password never comes back;
+// no line editing, no signal characters, no CR/LF translation: every byte passes unchanged).
 // Everything here must run on dash, busybox ash and bash 3 (CentOS 5), as the login shell or as sh.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
@@ -26,6 +41,14 @@ export interface Privilege {
   password?: string;
 }
 
+/** How the payload reaches a command that runs on a terminal. */
+export interface TerminalStdin {
+  /** length in bytes of the payload that follows the launch's stdinPrefix */
+  payloadBytes: number;
+  /** the command's stdin stays open after the payload until Launch.terminal.stdinEnd is written */
+  keepOpen: boolean;
+}
+
 export interface Launch {
   /** the command line for the target's login shell (ssh exec) or for `sh -c` (local) */
   command: string;
@@ -33,39 +56,89 @@ export interface Launch {
   stdinPrefix: string;
   /** the first word of the line that announces the started shell */
   readyMarker: string;
+  /** set when the command runs on a terminal */
+  terminal?: {
+    /** stdout ends at the line `\n<stderrMarker>\n`; the command's stderr follows it */
+    stderrMarker: string;
+    /** ends the command's stdin when it was kept open (a terminal passes no end-of-file) */
+    stdinEnd: string;
+  };
 }
 
 /**
  * Starts `body` (shell code, trusted: built by this module) in a shell that runs as root when
- * privilege.sudo is set. `shell` is the POSIX shell's path on the target.
+ * privilege.sudo is set. `shell` is the POSIX shell's path on the target. With `terminal`, the
+ * command will run on a pty (see the top of this file).
  */
-export function buildLaunch(body: string, privilege: Privilege, shell: string): Launch {
+export function buildLaunch(body: string, privilege: Privilege, shell: string, terminal?: TerminalStdin): Launch {
   const nonce = randomBytes(8).toString('hex');
   const readyMarker = `provision-ready-${nonce}`;
   const sentinel = `provision-stdin-${nonce}`;
-  const announce = `echo "${readyMarker} $1"; `;
+  const stderrMarker = `provision-stderr-${nonce}`;
+  const announce = terminal ? `${ownProcessGroup}; echo "${readyMarker} $g"; ` : `echo "${readyMarker} $1"; `;
+  const run = terminal ? `${stderrCapture}; ${announce}` : announce;
+  // The newline: a body ending in a comment must not swallow the parenthesis.
+  const payload = (code: string) => (terminal ? `( ${code}\n) 2>&4 4>&- 5<&-; ${stderrTrailer(stderrMarker)}` : code);
   // "$$" is expanded by the outer shell: the session leader, whose pid is the process group id.
-  const inner = (code: string) => `${quote(shell)} -c ${quote(announce + code)} sh "$$"`;
+  const inner = (code: string) => `${quote(shell)} -c ${quote(run + code)} sh "$$"`;
 
-  let outer: string;
+  let sudo = '';
+  let checkPassword: string[] = [];
   let stdinPrefix = '';
-  if (!privilege.sudo) {
-    outer = `exec ${inner(body)}`;
-  } else if (privilege.password === undefined) {
-    outer = `exec sudo -n -- ${inner(body)}`;
-  } else {
+  let skipToSentinel = '';
+  if (privilege.sudo && privilege.password === undefined) {
+    sudo = 'sudo -n -- ';
+  } else if (privilege.sudo && privilege.password !== undefined) {
     if (/[\n\r\0]/.test(privilege.password)) throw new Error('a sudo password cannot contain a line break or NUL');
-    const skipToSentinel = `IFS= read -r l; [ "$l" = ${quote(sentinel)} ] || IFS= read -r l; `;
-    outer = [
-      `IFS= read -r pw || exit 1`,
-      `printf '%s\\n' "$pw" | sudo -S -p '' -- true || exit 1`,
-      `pw=`,
-      `exec sudo -S -p '' -- ${inner(skipToSentinel + body)}`,
-    ].join('; ');
+    checkPassword = [`IFS= read -r pw || exit 1`, `printf '%s\\n' "$pw" | sudo -S -p '' -- true || exit 1`, `pw=`];
+    sudo = `sudo -S -p '' -- `;
+    skipToSentinel = `IFS= read -r l; [ "$l" = ${quote(sentinel)} ] || IFS= read -r l; `;
     stdinPrefix = `${privilege.password}\n${privilege.password}\n${sentinel}\n`;
   }
+  const command = `${sudo}${inner(skipToSentinel + payload(body))}`;
+
+  let outer: string;
+  if (!terminal) {
+    outer = [...checkPassword, `exec ${command}`].join('; ');
+  } else {
+    // The outer shell reads the first password line itself; the framer passes on the rest.
+    const checkedLine = privilege.password === undefined ? 0 : Buffer.byteLength(`${privilege.password}\n`);
+    const framedBytes = Buffer.byteLength(stdinPrefix) - checkedLine + terminal.payloadBytes;
+    outer = [...checkPassword, `${frameStdin(framedBytes, terminal.keepOpen)} | ${command}`].join('; ');
+  }
   // Run the outer part by `shell` too: the login shell may not be a POSIX shell (csh).
-  return { command: `exec ${quote(shell)} -c ${quote(outer)}`, stdinPrefix, readyMarker };
+  return {
+    command: `exec ${quote(shell)} -c ${quote(outer)}`,
+    stdinPrefix,
+    readyMarker,
+    ...(terminal ? { terminal: { stderrMarker, stdinEnd: '\n' } } : {}),
+  };
+}
+
+/**
+ * Sets g to the shell's process group: from /proc (sudo with use_pty starts the command in a
+ * session of its own), else the outer shell's ($1).
+ */
+const ownProcessGroup = 'g=$1; if [ -r /proc/$$/stat ]; then s=$(cat /proc/$$/stat) && s=${s##*") "} && set -- $s && g=$3; fi';
+
+/** Opens fd 4 (write) and fd 5 (read) on a temp file that is already unlinked: nothing is left behind, even after a kill. */
+const stderrCapture = 'e=$(mktemp "${TMPDIR:-/tmp}/provision-stderr.XXXXXX") || exit 1; exec 4>"$e" 5<"$e"; rm -f "$e"';
+
+/** After the command: the marker line, the captured stderr, the command's exit status. */
+function stderrTrailer(marker: string): string {
+  return `rc=$?; printf '\\n%s\\n' ${quote(marker)}; cat <&5; exit "$rc"`;
+}
+
+/**
+ * Shell code that copies exactly `bytes` bytes from the terminal to stdout, then (keepOpen) waits for
+ * one more byte before it ends. head -c reads no further than asked (GNU); busybox head may read
+ * ahead, which is harmless when nothing follows the payload; dd reading one byte at a time is exact
+ * everywhere, and slow, so it serves the kept-open case (small lock scripts) and heads without -c.
+ */
+function frameStdin(bytes: number, keepOpen: boolean): string {
+  const exact = `dd ibs=1 count=${bytes} obs=32768 2>/dev/null`;
+  if (keepOpen) return `{ ${exact}; dd bs=1 count=1 >/dev/null 2>&1; }`;
+  return `{ if head -c 0 </dev/null >/dev/null 2>&1; then head -c ${bytes}; else ${exact}; fi; }`;
 }
 
 /** Shell code that runs the script arriving on stdin. */

@@ -5,12 +5,17 @@
 // Files move through exec'd shell commands (cat > temp && mv), not SFTP: SFTP cannot go through
 // sudo, old servers may lack the subsystem, and one code path for every mode is easier to trust.
 //
-// Later (a separate issue): jump hosts (ConnectConfig.sock from a forwarded channel), legacy
-// algorithms for old servers (ConnectConfig.algorithms, see hostKeyAlgorithms below) and sudo
-// requiretty (a pty for the channel) hook into openConnection() and startChannel().
+// Old servers: the algorithms offered come from ssh-algorithms.ts (ssh2's defaults plus the host's
+// legacy preset); a failed negotiation says what the server offers and which preset would help.
+// Jump hosts (ProxyJump): the connection runs over a TCP connection that the jump host's own ssh
+// connection opens (a direct-tcpip channel, ConnectConfig.sock); ConnectorOptions.jumpHosts shares
+// that connection between every host behind the jump host (jump-hosts.ts). Each host's key is
+// checked against its own known_hosts entry, the jump host's and the target's alike.
+// sudo requiretty: commands can run on a pty in raw mode (see launch.ts and shell-connector.ts).
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: Node's ESM loader exposes `utils` only on the default export.
 import ssh2, {
   Client,
@@ -18,9 +23,9 @@ import ssh2, {
   type ClientChannel,
   type ConnectConfig,
   type ParsedKey,
-  type ServerHostKeyAlgorithm,
+  type PseudoTtyOptions,
 } from 'ssh2';
-import { ConnectionError, type ConnectionTarget } from './connector.ts';
+import { ConnectionError, type ConnectionTarget, type JumpHostLease } from './connector.ts';
 import type { ProcessExit, StartedProcess } from './execution.ts';
 import {
   appendHostKey,
@@ -39,6 +44,7 @@ import {
 } from './known-hosts.ts';
 import { Semaphore } from './semaphore.ts';
 import { ShellConnector } from './shell-connector.ts';
+import { connectAlgorithms, ServerAlgorithms } from './ssh-algorithms.ts';
 
 /** Commands at a time on one connection; the rest queue. */
 export const MAX_CHANNELS = 8;
@@ -58,14 +64,21 @@ const NETWORK_ERRORS: Record<string, string> = {
   EPIPE: 'connection closed',
 };
 
-/** The ssh2 host key algorithms for each known_hosts key type (RSA keys sign with SHA-2 too). */
-const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
-  'ssh-ed25519': ['ssh-ed25519'],
-  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
-  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
-  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
-  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-  'ssh-dss': ['ssh-dss'],
+/**
+ * The pty for a command that must run on a terminal (sudo requiretty), in raw mode: no echo (the
+ * sudo password and the script never come back as output), no line editing or line length limit,
+ * no signal or flow control characters, no CR/LF translation either way. sshd applies the modes
+ * when it creates the pty, before the command starts.
+ */
+const RAW_TERMINAL: PseudoTtyOptions = {
+  term: 'dumb',
+  modes: {
+    ECHO: 0, ECHOE: 0, ECHOK: 0, ECHONL: 0, ECHOCTL: 0, ECHOKE: 0,
+    ICANON: 0, ISIG: 0, IEXTEN: 0,
+    ICRNL: 0, INLCR: 0, IGNCR: 0, ISTRIP: 0, IXON: 0, IXOFF: 0, IXANY: 0, IMAXBEL: 0, PARMRK: 0, INPCK: 0,
+    OPOST: 0, ONLCR: 0, OCRNL: 0,
+    CS8: 1, PARENB: 0,
+  },
 };
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -85,6 +98,8 @@ export class SshConnector extends ShellConnector {
   private connection: Promise<Client> | undefined;
   private client: Client | undefined;
   private warnedHostKeyOff = false;
+  /** the claim on the jump host's connection (ssh.jump), held until close() */
+  private jumpLease: JumpHostLease | undefined;
 
   connect(): Promise<void> {
     this.connection ??= this.openConnection().catch((error: unknown) => {
@@ -99,25 +114,66 @@ export class SshConnector extends ShellConnector {
     const connection = this.connection;
     this.connection = undefined;
     const client = await connection?.catch(() => undefined);
-    if (!client) return;
-    await new Promise<void>((resolve) => {
+    if (client) await endConnection(client);
+    const lease = this.jumpLease;
+    this.jumpLease = undefined;
+    await lease?.release();
+  }
+
+  /**
+   * A TCP connection from this host to address:port through its ssh connection (a direct-tcpip
+   * channel, as `ssh -W`), for a host behind it. Rejects with a ConnectionError after timeoutMs.
+   */
+  async forward(address: string, port: number, timeoutMs: number): Promise<Duplex> {
+    await this.connect();
+    const client = await this.connection;
+    if (!client) throw new ConnectionError('unreachable', this.host, `the connection to ${this.host} is closed`);
+    const target = `${address}:${port}`;
+    return new Promise<Duplex>((resolve, reject) => {
+      let timedOut = false;
       const timer = setTimeout(() => {
-        client.destroy();
-        resolve();
-      }, CLOSE_TIMEOUT_MS);
-      client.once('close', () => {
+        timedOut = true;
+        reject(
+          new ConnectionError(
+            'unreachable',
+            this.host,
+            `${this.host} could not connect to ${target} within ${Math.round(timeoutMs / 100) / 10}s`,
+            `check that the host is up and that nothing between ${this.host} and it drops the connection; raise ssh.connectTimeout for slow links`,
+          ),
+        );
+      }, timeoutMs);
+      // The originator address is informational (sshd logs it); OpenSSH's ssh -W sends 127.0.0.1 too.
+      client.forwardOut('127.0.0.1', 0, address, port, (error, channel) => {
+        if (timedOut) {
+          channel?.close();
+          return;
+        }
         clearTimeout(timer);
-        resolve();
+        if (error) {
+          reject(
+            new ConnectionError(
+              'unreachable',
+              this.host,
+              `${this.host} could not connect to ${target}: ${error.message.replace(/^\(SSH\) /, '')}`,
+              `check that the host is up and that sshd listens on port ${port}; sshd on ${this.host} must allow TCP forwarding (AllowTcpForwarding)`,
+            ),
+          );
+        } else {
+          resolve(channel);
+        }
       });
-      client.end();
     });
+  }
+
+  protected override supportsTerminal(): boolean {
+    return true;
   }
 
   protected startsAsRoot(): boolean {
     return this.target.user === 'root';
   }
 
-  protected async startProcess(command: string, purpose: 'command' | 'kill'): Promise<StartedProcess> {
+  protected async startProcess(command: string, purpose: 'command' | 'kill', terminal: boolean): Promise<StartedProcess> {
     // A kill runs outside the channel limit: the timed-out commands hold their channels until
     // they are dead, and at most one kill runs at a time (see ProcessGroupKiller).
     const release = purpose === 'kill' ? () => undefined : await this.channels.acquire();
@@ -125,7 +181,7 @@ export class SshConnector extends ShellConnector {
       const client = await this.connection;
       if (!client) throw new ConnectionError('unreachable', this.host, `the connection to ${this.host} is closed`);
       const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+        client.exec(command, terminal ? { pty: RAW_TERMINAL } : {}, (error, channel) => (error ? reject(error) : resolve(channel)));
       });
       return channelProcess(channel, release);
     } catch (error) {
@@ -147,6 +203,7 @@ export class SshConnector extends ShellConnector {
 
   private async openConnection(): Promise<Client> {
     const { target } = this;
+    const deadline = Date.now() + target.ssh.connectTimeout * 1000;
     const checking = target.ssh.hostKeyChecking;
     const knownHostsFile = target.ssh.knownHosts ?? join(this.home(), '.ssh', 'known_hosts');
     const knownHosts =
@@ -156,21 +213,26 @@ export class SshConnector extends ShellConnector {
             throw new ConnectionError('host-key', this.host, `cannot read ${knownHostsFile}: ${(error as Error).message}`, 'check ssh.knownHosts of the host and the file\'s permissions');
           });
     const auth = await this.authAttempts();
+    const sock = target.ssh.jump === undefined ? undefined : await this.tunnel(target.ssh.jump, deadline);
 
     const client = new Client();
     let hostKeyFailure: ConnectionError | undefined;
     const tried: string[] = [];
     let serverMethods: string[] | undefined;
     const agentNotes: string[] = [];
+    const serverAlgorithms = new ServerAlgorithms();
 
     const config: ConnectConfig = {
       host: target.address,
       port: target.port,
+      ...(sock ? { sock } : {}),
       username: target.user,
-      readyTimeout: target.ssh.connectTimeout * 1000,
+      // What is left of connectTimeout after reaching the jump host (at least a second).
+      readyTimeout: Math.max(1000, deadline - Date.now()),
       keepaliveInterval: KEEPALIVE_INTERVAL_MS,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(knownHosts, lookupName(target.address, target.port))) },
+      algorithms: connectAlgorithms(knownKeyTypes(knownHosts, lookupName(target.address, target.port)), target.ssh.legacy),
+      debug: serverAlgorithms.debug,
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         this.verifyHostKey(checking, knownHosts, key).then(
           () => verify(true),
@@ -202,8 +264,10 @@ export class SshConnector extends ShellConnector {
           return; // ssh2 goes on with the next method
         }
         if (ready) return; // channels see the 'close' that follows and report it
-        reject(this.connectError(error, hostKeyFailure, { tried, serverMethods, notes: [...auth.notes, ...agentNotes] }));
+        sock?.destroy();
+        reject(this.connectError(error, hostKeyFailure, serverAlgorithms, { tried, serverMethods, notes: [...auth.notes, ...agentNotes] }));
       });
+      client.once('handshake', () => serverAlgorithms.stop());
       client.once('ready', () => {
         ready = true;
         this.client = client;
@@ -211,6 +275,7 @@ export class SshConnector extends ShellConnector {
       });
       client.on('close', () => {
         if (!ready) {
+          sock?.destroy();
           reject(new ConnectionError('unreachable', this.host, `${this.host} (${target.address}:${target.port}) closed the connection during the SSH handshake`, 'check sshd on the host (its log says why)'));
           return;
         }
@@ -336,14 +401,36 @@ export class SshConnector extends ShellConnector {
     return { attempts, notes };
   }
 
+  /**
+   * A TCP connection to the target made by its jump host (which may be behind a jump host too),
+   * within the connect deadline. The lease on the jump host's connection is kept until close().
+   */
+  private async tunnel(jump: string, deadline: number): Promise<Duplex> {
+    const { target } = this;
+    const jumpHosts = this.options.jumpHosts;
+    if (!jumpHosts) throw new Error(`${this.host} names the jump host ${jump}, but its connector was given no jumpHosts`);
+    try {
+      this.jumpLease ??= jumpHosts.lease(jump, this.host);
+      return await this.jumpLease.forward(target.address, target.port, Math.max(1000, deadline - Date.now()));
+    } catch (error) {
+      if (!(error instanceof ConnectionError)) throw error;
+      throw new ConnectionError(error.kind, this.host, `cannot reach ${this.host} through its jump host ${jump}: ${error.message}`, error.hint);
+    }
+  }
+
   private connectError(
     error: ErrorWithLevel,
     hostKeyFailure: ConnectionError | undefined,
+    serverAlgorithms: ServerAlgorithms,
     auth: { tried: string[]; serverMethods: string[] | undefined; notes: string[] },
   ): ConnectionError {
     const { target } = this;
     const where = `${this.host} (${target.address}:${target.port})`;
     if (hostKeyFailure) return hostKeyFailure;
+    const negotiation = error.level === 'handshake' ? serverAlgorithms.explain(error, this.host, target.ssh.legacy) : undefined;
+    if (negotiation) {
+      return new ConnectionError('unreachable', this.host, `SSH connection to ${where} failed: ${negotiation.message}`, negotiation.hint);
+    }
     const network = error.code !== undefined ? NETWORK_ERRORS[error.code] : undefined;
     if (network) {
       return new ConnectionError(
@@ -376,7 +463,7 @@ export class SshConnector extends ShellConnector {
       'unreachable',
       this.host,
       `SSH connection to ${where} failed: ${error.message}`,
-      'an old server may need legacy algorithms; check the sshd log on the host',
+      'check the sshd log on the host',
     );
   }
 }
@@ -390,11 +477,19 @@ function changedKeyError(host: string, file: string, query: HostKeyQuery, entry:
   );
 }
 
-/** ssh2's default host key algorithms, with those for the key types on file for the host first. */
-function hostKeyAlgorithms(knownTypes: string[]): NonNullable<ConnectConfig['algorithms']>['serverHostKey'] {
-  const preferred = knownTypes.flatMap((type) => HOST_KEY_ALGORITHMS[type] ?? []);
-  // ssh2 applies these in order; `prepend` skips algorithms already in the list, hence `remove` first.
-  return { remove: preferred, prepend: preferred, append: [] };
+/** Ends the connection, waiting (bounded) for the server to acknowledge. */
+function endConnection(client: Client): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      client.destroy();
+      resolve();
+    }, CLOSE_TIMEOUT_MS);
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.end();
+  });
 }
 
 function channelProcess(channel: ClientChannel, release: () => void): StartedProcess {

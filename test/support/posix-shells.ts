@@ -1,7 +1,8 @@
-// The real shells that targets may have, on this machine: dash (Debian's /bin/sh) and busybox sh.
-// Tests that check generated shell code run it under both, and fail (not skip) when one is missing.
+// The real shells that targets may have, on this machine: dash (Debian's /bin/sh), busybox sh and
+// bash in POSIX mode (shellPrograms). Tests that check generated shell code run it under them, and
+// fail (not skip) when one is missing.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,4 +49,29 @@ export function busyboxAppletDir(): string {
     throw error;
   }
   return dir;
+}
+
+/** A shell as a program that provision can be told to use (ConnectorOptions.shell): `PATH -c CODE`, `PATH -s`. */
+export interface ShellProgram {
+  name: string;
+  path: string;
+}
+
+/**
+ * dash, busybox sh and bash in POSIX mode (CentOS 5's /bin/sh is bash 3), each as a program called
+ * `sh` in a directory of its own under `dir`: busybox and bash choose their behaviour by that name
+ * (bash started as sh is `bash --posix`).
+ */
+export function shellPrograms(dir: string): ShellProgram[] {
+  const named = (name: string, subdir: string, program: string): ShellProgram => {
+    mkdirSync(join(dir, subdir), { recursive: true });
+    const path = join(dir, subdir, 'sh');
+    symlinkSync(required(program, program), path);
+    return { name, path };
+  };
+  return [
+    { name: 'dash', path: required('dash', 'dash') },
+    named('busybox sh', 'busybox', 'busybox'),
+    named('bash --posix', 'bash', 'bash'),
+  ];
 }

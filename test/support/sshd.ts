@@ -19,7 +19,7 @@ export const rootSkipReason: string | undefined =
 /** The unprivileged account the sudo tests log in as. */
 export const TEST_USER = 'provision-test';
 
-export type HostKeyType = 'ed25519' | 'rsa' | 'ecdsa';
+export type HostKeyType = 'ed25519' | 'rsa' | 'ecdsa' | 'dsa';
 
 export interface SshdOptions {
   /** accept passwords (the account's password from /etc/shadow); default false */
@@ -28,6 +28,13 @@ export interface SshdOptions {
   port?: number;
   /** host key types to generate (fresh keys every start); default ['ed25519'] */
   hostKeyTypes?: HostKeyType[];
+  /** the type of the client key (an old sshd knows RSA and DSA only); default ed25519 */
+  clientKeyType?: 'ed25519' | 'rsa';
+  /**
+   * more sshd_config lines, e.g. `KexAlgorithms diffie-hellman-group1-sha1`. They come first: sshd
+   * takes the first value it reads for a keyword, so they win over this module's defaults.
+   */
+  extraConfig?: string[];
 }
 
 export interface Sshd {
@@ -38,7 +45,7 @@ export interface Sshd {
   hostKeyLines: string[];
   /** the first of hostKeyLines */
   hostKeyLine: string;
-  /** an unencrypted ed25519 private key that may log in as root and as TEST_USER */
+  /** an unencrypted private key (options.clientKeyType) that may log in as root and as TEST_USER */
   clientKeyPath: string;
   /** lets the holder of this public key (an authorized_keys line) log in too */
   authorize(publicKey: string): Promise<void>;
@@ -67,8 +74,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       await run('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', '', '-f', path]);
       hostKeyPaths.push(path);
     }
-    const clientKeyPath = join(dir, 'client_ed25519');
-    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'provision-test-client', '-f', clientKeyPath]);
+    const clientKeyType = options.clientKeyType ?? 'ed25519';
+    const clientKeyPath = join(dir, `client_${clientKeyType}`);
+    await run('ssh-keygen', ['-q', '-t', clientKeyType, '-N', '', '-C', 'provision-test-client', '-f', clientKeyPath]);
     const authorizedKeys = join(dir, 'authorized_keys');
     await writeFile(authorizedKeys, await readFile(`${clientKeyPath}.pub`), { mode: 0o644 });
 
@@ -77,6 +85,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     await writeFile(
       config,
       [
+        ...(options.extraConfig ?? []),
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         ...hostKeyPaths.map((path) => `HostKey ${path}`),
@@ -197,6 +206,13 @@ export interface SudoRule {
    * command can find them cached from an earlier sudo; by default they are per parent process.
    */
   sharedCredentialCache?: boolean;
+  /** sudo refuses to run without a terminal (`Defaults requiretty`, as EL5-7 ship it) */
+  requiretty?: boolean;
+  /**
+   * false: sudo runs the command on the caller's terminal, in the caller's session, as the sudo of
+   * EL5-7 does (`!use_pty`); by default the host's setting stands (Debian: use_pty)
+   */
+  usePty?: boolean;
 }
 
 const SUDOERS_DROP_IN = `/etc/sudoers.d/${TEST_USER}`;
@@ -206,7 +222,12 @@ const SUDOERS_DROP_IN = `/etc/sudoers.d/${TEST_USER}`;
  * (Debian: use_pty) stay in force, as on a real target. Returns the function that removes the rule.
  */
 export async function allowSudo(rule: SudoRule): Promise<() => Promise<void>> {
-  const defaults = ['!lecture', ...(rule.sharedCredentialCache ? ['timestamp_type=global'] : [])];
+  const defaults = [
+    '!lecture',
+    ...(rule.sharedCredentialCache ? ['timestamp_type=global'] : []),
+    ...(rule.requiretty ? ['requiretty'] : []),
+    ...(rule.usePty === false ? ['!use_pty'] : []),
+  ];
   const text = `Defaults:${TEST_USER} ${defaults.join(', ')}\n${TEST_USER} ALL=(ALL) ${rule.password ? '' : 'NOPASSWD: '}ALL\n`;
   const staged = join(tmpdir(), `provision-sudoers-${process.pid}`);
   await writeFile(staged, text, { mode: 0o440 });

@@ -1,5 +1,6 @@
 // What every connector must do, whatever the transport: the same tests run against the local
-// connector and against the ssh connector on a real sshd, each with dash and with busybox sh.
+// connector, the ssh connector on a real sshd (each with dash and with busybox sh), the docker
+// connector on a real dockerd and the vagrant connector (ssh-config from a stand-in vagrant).
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
@@ -10,11 +11,17 @@ import { ConnectionError, type Connector } from '../../../src/connectors/connect
 export interface ContractContext {
   /** a new connector to the test target (the caller closes it after the test) */
   connector(settings?: { commandTimeout?: number }): Connector;
-  /** a directory on the target the connector may write to */
+  /** a directory on the target the connector may write to (and this process reads: the same path here) */
   dir(): string;
+  /**
+   * Whether the process with this pid, as the target's shell prints it ($$, $!), is gone or a
+   * zombie; default: the same pid on this machine. A container has pids of its own.
+   */
+  isDead?(pid: string): boolean;
 }
 
 export function connectorContract(ctx: ContractContext): void {
+  const targetPidDead = (pid: string) => (ctx.isDead ?? isDead)(pid);
   describe('run', () => {
     it('returns stdout, stderr and the exit status, and streams stdout', async () => {
       const streamed: string[] = [];
@@ -60,7 +67,7 @@ export function connectorContract(ctx: ContractContext): void {
       expect(error.message).toContain('did not finish within 1.5s');
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(pids).toHaveLength(2);
-      for (const pid of pids) await until(() => isDead(pid));
+      for (const pid of pids) await until(() => targetPidDead(pid));
     });
 
     it("uses the target's commandTimeout when the run sets none", async () => {
@@ -83,7 +90,7 @@ export function connectorContract(ctx: ContractContext): void {
         },
       });
       await expect(running).rejects.toThrow('stop now');
-      await until(() => isDead(pid));
+      await until(() => targetPidDead(pid));
     });
 
     it('holds stdin open until keepStdinOpenUntil settles', async () => {

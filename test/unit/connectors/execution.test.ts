@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError } from '../../../src/connectors/connector.ts';
-import { execute, ProcessGroupKiller, type ProcessExit, type ProcessStarter, type StartedProcess } from '../../../src/connectors/execution.ts';
+import { execute, ProcessGroupKiller, SudoNeedsTerminalError, type ProcessExit, type ProcessStarter, type StartedProcess } from '../../../src/connectors/execution.ts';
 import type { Launch } from '../../../src/connectors/launch.ts';
 import { Semaphore } from '../../../src/connectors/semaphore.ts';
 
@@ -187,6 +187,103 @@ describe('execute', () => {
     expect(fake.state.closed).toBe(true);
     expect(fake.state.stdin).toBe(''); // the script never reached the shell
     expect(kills).toBe(0); // no ready line yet: nothing known to kill, closing is all
+  });
+});
+
+describe('execute on a terminal', () => {
+  const onTerminal: Launch = { ...launch, terminal: { stderrMarker: 'provision-stderr-abc', stdinEnd: '\n' } };
+
+  it('asks for a terminal, and splits the output at the stderr marker, wherever the chunks break', async () => {
+    const output = 'provision-ready-abc 4242\nout\nlast line without newline\nprovision-stderr-abc\nerr 1\nerr 2\n';
+    // Every way of cutting the output in two, plus one byte at a time.
+    const cuts = [...Array.from({ length: output.length - 1 }, (_, i) => [output.slice(0, i + 1), output.slice(i + 1)]), [...output]];
+    for (const chunks of cuts) {
+      const fake = fakeProcess();
+      const terminals: boolean[] = [];
+      const streamed: string[] = [];
+      const starter = starterFor(fake.proc, {
+        start: (_command, { terminal }) => {
+          terminals.push(terminal);
+          return Promise.resolve(fake.proc);
+        },
+      });
+      const running = execute(starter, { launch: onTerminal, payload: 'script', timeoutMs: 0, onStdout: (chunk) => streamed.push(chunk) });
+      await tick();
+      for (const chunk of chunks) fake.stdout.write(chunk);
+      fake.end({ code: 5 });
+      const result = await running;
+      expect(terminals).toEqual([true]);
+      expect({ stdout: result.stdout.toString(), stderr: result.stderr.toString(), exitCode: result.exitCode }).toEqual({
+        stdout: 'out\nlast line without newline',
+        stderr: 'err 1\nerr 2\n',
+        exitCode: 5,
+      });
+      expect(streamed.join('')).toBe('out\nlast line without newline');
+    }
+  });
+
+  it('holds back only what may start the marker, and delivers it when it does not', async () => {
+    const fake = fakeProcess();
+    const streamed: string[] = [];
+    const running = execute(starterFor(fake.proc), { launch: onTerminal, payload: 'script', timeoutMs: 0, onStdout: (chunk) => streamed.push(chunk) });
+    await tick();
+    fake.stdout.write('provision-ready-abc 4242\nsome\nprovision-std');
+    await tick();
+    expect(streamed.join('')).toBe('some');
+    fake.stdout.write('out is not the marker\n');
+    await tick();
+    // The final newline may start the marker line: it waits for the next chunk.
+    expect(streamed.join('')).toBe('some\nprovision-stdout is not the marker');
+    // Killed before its stderr came: what was held back is stdout after all.
+    fake.stdout.write('tail\nprovision-stderr');
+    fake.end({ signal: 'KILL' });
+    const result = await running;
+    expect(result.stdout.toString()).toBe('some\nprovision-stdout is not the marker\ntail\nprovision-stderr');
+    expect(result.stderr.toString()).toBe('');
+    expect(result.exitCode).toBe(137);
+  });
+
+  it('ends a kept-open stdin by writing stdinEnd, since a terminal passes no end-of-file', async () => {
+    const fake = fakeProcess();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const running = execute(starterFor(fake.proc), { launch: onTerminal, payload: 'script', timeoutMs: 0, keepStdinOpenUntil: held });
+    await tick();
+    expect(fake.state.stdin).toBe('secret\nscript');
+    release();
+    await tick();
+    await tick();
+    expect(fake.state.stdin).toBe('secret\nscript\n');
+    expect(fake.state.stdinEnded).toBe(true);
+    fake.stdout.write('provision-ready-abc 4242\nprovision-stderr-abc\n');
+    fake.end({ code: 0 });
+    await running;
+  });
+
+  it("reports what sudo said on the terminal (before the ready line) when it fails", async () => {
+    const fake = fakeProcess();
+    const running = execute(starterFor(fake.proc, { sudo: { passwordEnv: 'PW' } }), { launch: onTerminal, payload: 'script', timeoutMs: 0 });
+    await tick();
+    fake.stdout.write('Sorry, try again.\nsudo: 1 incorrect password attempt\n');
+    fake.end({ code: 1 });
+    const error = await rejection(running);
+    expect(error.kind).toBe('sudo');
+    expect(error.message).toBe('sudo as deploy on lvs-master failed (exit status 1): Sorry, try again. / sudo: 1 incorrect password attempt');
+  });
+});
+
+describe('sudo that requires a terminal', () => {
+  it('fails with SudoNeedsTerminalError, saying how to allow sudo without one', async () => {
+    const fake = fakeProcess();
+    const running = execute(starterFor(fake.proc, { sudo: {} }), { launch, payload: 'script', timeoutMs: 0 });
+    await tick();
+    fake.stderr.write('sudo: sorry, you must have a tty to run sudo\n');
+    fake.end({ code: 1 });
+    const error = await rejection(running);
+    expect(error).toBeInstanceOf(SudoNeedsTerminalError);
+    expect(error.kind).toBe('sudo');
+    expect(error.message).toBe('sudo as deploy on lvs-master requires a terminal (sudoers: Defaults requiretty): sudo: sorry, you must have a tty to run sudo');
+    expect(error.hint).toContain('Defaults:deploy !requiretty');
   });
 });
 

@@ -1,0 +1,148 @@
+// The top-level Vagrantfile, checked with Debian's vagrant (no provider, no box: neither can run
+// here): `vagrant validate` for every supported box, and the configuration Vagrant itself loads
+// from it (test/support/vagrant-config.rb) against inventory/vagrant.yaml, the inventory its
+// provisioning trigger runs.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadInventory } from '../../../src/inventory/load.ts';
+import { repoRoot } from '../../support/project.ts';
+
+interface LoadedMachine {
+  name: string;
+  box: string;
+  hostname: string;
+  private_networks: Array<{ ip: string; virtualbox__intnet?: string }>;
+  synced_folders: Record<string, { disabled: boolean }>;
+  after_triggers: Array<{ command: string; only_on: string[]; argv: string[] }>;
+}
+
+const SUPPORTED_BOXES = {
+  'centos/7': ['centos7', 'el7'],
+  'rockylinux/8': ['rocky8', 'rockylinux8'],
+  'rockylinux/9': ['rocky9', 'rockylinux9'],
+  'almalinux/9': ['alma9', 'almalinux9'],
+  'debian/bookworm64': ['debian12', 'bookworm'],
+} as const;
+
+describe('the Vagrantfile', () => {
+  let home: string;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(tmpdir(), 'provision-vagrant-home-'));
+  });
+  afterAll(async () => {
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  /** Vagrant with its state (VAGRANT_HOME, .vagrant) in a temp dir: nothing is written to the repository or ~. */
+  const vagrant = (args: string[], options: { box?: string; cwd?: string } = {}) =>
+    execa(args[0] === 'ruby' ? 'ruby' : 'vagrant', args[0] === 'ruby' ? args.slice(1) : args, {
+      cwd: options.cwd ?? repoRoot,
+      env: { VAGRANT_HOME: path.join(home, 'home'), VAGRANT_DOTFILE_PATH: path.join(home, 'dot'), VAGRANT_CHECKPOINT_DISABLE: '1', PROVISION_BOX: options.box ?? '' },
+      reject: false,
+      timeout: 60_000,
+      stdin: 'ignore',
+    });
+  type LoadedConfig = { machines: LoadedMachine[]; no_parallel: string };
+  /** The configuration Vagrant loads, for each PROVISION_BOX value (default: unset). */
+  const loadConfigs = async (boxes: string[] = ['']): Promise<Record<string, LoadedConfig>> => {
+    const result = await vagrant(['ruby', path.join(repoRoot, 'test/support/vagrant-config.rb'), repoRoot, ...boxes]);
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as Record<string, LoadedConfig>;
+  };
+  const loadConfig = async (): Promise<LoadedConfig> => (await loadConfigs())['']!;
+
+  it('passes vagrant validate with PROVISION_BOX unset and set to every supported box (no box download needed)', async () => {
+    const boxes = ['', ...Object.keys(SUPPORTED_BOXES)];
+    const results = await Promise.all(boxes.map((box) => vagrant(['validate', '--ignore-provider'], { box })));
+    for (const [index, result] of results.entries()) {
+      expect(result.stderr, boxes[index]).toBe('');
+      expect(result.stdout, boxes[index]).toContain('Vagrantfile validated successfully.');
+      expect(result.exitCode, boxes[index]).toBe(0);
+    }
+    expect(existsSync(path.join(repoRoot, '.vagrant'))).toBe(false);
+  });
+
+  it('fails vagrant validate for a mistake (the check is real): a misspelled setting', async () => {
+    const copy = await mkdtemp(path.join(tmpdir(), 'provision-vagrantfile-'));
+    try {
+      const text = await readFile(path.join(repoRoot, 'Vagrantfile'), 'utf8');
+      expect(text).toContain('node.vm.hostname =');
+      await writeFile(path.join(copy, 'Vagrantfile'), text.replace('node.vm.hostname =', 'node.vm.hostnme ='));
+      const result = await vagrant(['validate', '--ignore-provider'], { cwd: copy });
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain("The following settings shouldn't exist: hostnme");
+      // The original passes in the same place.
+      await copyFile(path.join(repoRoot, 'Vagrantfile'), path.join(copy, 'Vagrantfile'));
+      expect((await vagrant(['validate', '--ignore-provider'], { cwd: copy })).exitCode).toBe(0);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unsupported PROVISION_BOX, listing the supported ones', async () => {
+    const result = await vagrant(['validate', '--ignore-provider'], { box: 'ubuntu/jammy64' });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain('PROVISION_BOX=ubuntu/jammy64 is not a box this lab supports. Use one of: ');
+    for (const box of Object.keys(SUPPORTED_BOXES)) expect(result.stderr).toContain(box);
+  });
+
+  it('uses CentOS 7 by default and the box PROVISION_BOX names, by full or short name', async () => {
+    // Each box by its full name and its first short name; case does not matter.
+    const names = Object.entries(SUPPORTED_BOXES).flatMap(([box, aliases]) => [box, aliases[0]]);
+    const configs = await loadConfigs(['', 'Rocky9', ...names]);
+    const boxesOf = (name: string) => new Set(configs[name]?.machines.map((machine) => machine.box));
+    expect(boxesOf('')).toEqual(new Set(['centos/7']));
+    expect(boxesOf('Rocky9')).toEqual(new Set(['rockylinux/9']));
+    for (const [box, aliases] of Object.entries(SUPPORTED_BOXES)) {
+      for (const name of [box, aliases[0]]) expect(boxesOf(name), name).toEqual(new Set([box]));
+    }
+  });
+
+  it("is the tutorials' lab: the hosts, addresses and heartbeat link of inventory/vagrant.yaml", async () => {
+    const { machines } = await loadConfig();
+    const inventory = await loadInventory(path.join(repoRoot, 'inventory/vagrant.yaml'));
+    expect(machines.map((machine) => machine.name)).toEqual([...inventory.hosts.keys()]);
+    expect(machines.map((machine) => machine.name)).toEqual(['lvs-master', 'lvs-backup', 'web1', 'web2', 'client']);
+    for (const machine of machines) {
+      const host = inventory.hosts.get(machine.name)!;
+      expect(machine.hostname).toBe(machine.name); // heartbeat matches node names against uname -n
+      // Reached through Vagrant, the machine of the same name in this Vagrantfile, root by sudo.
+      expect(host).toMatchObject({ transport: 'vagrant', vagrant: { dir: repoRoot, machine: machine.name }, become: { sudo: true } });
+      const heartbeat = host.vars.heartbeat_address as string | undefined;
+      expect(machine.private_networks).toEqual([
+        { ip: host.address },
+        ...(heartbeat === undefined ? [] : [{ ip: heartbeat, virtualbox__intnet: 'provision-heartbeat' }]),
+      ]);
+      expect(host.address).toMatch(/^192\.168\.2\./);
+      if (heartbeat !== undefined) expect(heartbeat).toMatch(/^192\.168\.1\./);
+      expect(machine.synced_folders['/vagrant']).toEqual({ disabled: true });
+    }
+    expect(machines.filter((machine) => machine.private_networks.length === 2).map((machine) => machine.name)).toEqual(['lvs-master', 'lvs-backup']);
+  });
+
+  it('provisions from this machine once the last machine is up: npx provision with the vagrant inventory', async () => {
+    const { machines, no_parallel } = await loadConfig();
+    // Machines come up one at a time, so the last one's trigger finds the others up.
+    expect(no_parallel).toBe('yes');
+    for (const machine of machines) {
+      expect(machine.after_triggers).toEqual([
+        {
+          command: 'up',
+          only_on: ['client'],
+          argv: ['npx', '--prefix', repoRoot, 'provision', path.join(repoRoot, 'playbooks/site.yml'), '--inventory', path.join(repoRoot, 'inventory/vagrant.yaml')],
+        },
+      ]);
+    }
+    expect(machines.at(-1)?.name).toBe('client');
+    for (const file of ['playbooks/site.yml', 'inventory/vagrant.yaml', 'bin/provision.js']) expect(existsSync(path.join(repoRoot, file)), file).toBe(true);
+    // The command itself works from anywhere (Vagrant may run it from a subdirectory).
+    const help = await execa('npx', ['--prefix', repoRoot, 'provision', '--help'], { cwd: tmpdir(), reject: false, timeout: 60_000 });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Usage: provision');
+  });
+});
