@@ -3,6 +3,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
+import type { InventoryHost } from '../inventory/model.ts';
+import { ASKED_BECOME_PASSWORD_ENV, askSecret } from './ask-secret.ts';
 import { createConnector } from '../connectors/index.ts';
 import { JumpHosts } from '../connectors/jump-hosts.ts';
 import { lintBeforeRun, registerLintCommand } from '../cluster/cli.ts';
@@ -35,6 +37,7 @@ interface RunFlags {
   forks: number;
   json?: string;
   lockTimeout: number;
+  askBecomePass: boolean;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -59,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)
     .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
     .option('--lock-timeout <seconds>', 'how long to wait for another run on the same host', positiveInt, 60)
+    .option('-K, --ask-become-pass', 'ask once for the sudo password of hosts with become and no password_env', false)
     .action(async (playbookArg: string | undefined, flags: RunFlags) => {
       verbosity = flags.verbose;
       exitCode = await run(playbookArg ?? DEFAULT_PLAYBOOK, flags);
@@ -85,7 +89,13 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
   lintBeforeRun(inventory, (line) => process.stderr.write(`${line}\n`));
   const playbook = await loadPlaybook(playbookFile);
   const extraVars = flags.extraVars.length > 0 ? await parseExtraVars(flags.extraVars) : undefined;
-  const secrets = new Set([...inventory.secrets, ...playbook.secrets, ...(extraVars?.secrets ?? [])]);
+  const askedPassword = flags.askBecomePass ? await askSecret('BECOME (sudo) password: ', process.stdin, process.stderr) : undefined;
+  const secrets = new Set([...inventory.secrets, ...playbook.secrets, ...(extraVars?.secrets ?? []), ...(askedPassword ? [askedPassword] : [])]);
+  const connectorEnv = askedPassword === undefined ? process.env : { ...process.env, [ASKED_BECOME_PASSWORD_ENV]: askedPassword };
+  const withAskedPassword = (host: InventoryHost): InventoryHost =>
+    askedPassword !== undefined && host.become?.sudo && host.become.passwordEnv === undefined
+      ? { ...host, become: { ...host.become, passwordEnv: ASKED_BECOME_PASSWORD_ENV } }
+      : host;
   const redactor = new Redactor(secrets);
   const reporter = makeReporter(flags);
 
@@ -129,7 +139,12 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
           events.emit({ type: 'warning', host, message: formatFinding(finding) });
         }
       },
-      connect: (host) => createConnector(withLabCredentials(host), { jumpHosts, onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }) }),
+      connect: (host) =>
+        createConnector(withAskedPassword(withLabCredentials(host)), {
+          env: connectorEnv,
+          jumpHosts,
+          onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }),
+        }),
     });
   } finally {
     process.off('SIGINT', onInterrupt);
