@@ -3,7 +3,6 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
-import { exportLabSecrets } from './secrets.ts';
 import { labDown, labReset, labStatus, labUp, NOT_UP_HINT, type LabHostStatus } from './lab.ts';
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
@@ -17,9 +16,6 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('a lab of real hosts on this machine (network namespaces, VMs, containers) to provision and test against; needs root on Linux');
-  // The lab's own inventory reads its cluster secrets from the environment (!env); the lab makes
-  // and keeps them, so lab commands work without exporting anything.
-  lab.hook('preAction', () => exportLabSecrets());
   const inventoryOption = ['-i, --inventory <file>', 'the inventory whose lab hosts (those with lab: settings) make the lab', DEFAULT_INVENTORY] as const;
 
   lab

@@ -10,6 +10,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { UserError } from '../core/errors.ts';
+import { exportLabSecrets } from './secrets.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { ensureTools } from './command.ts';
 import { HOST_CONSOLE_LOG, type LabContext, type LabHostDriver } from './driver.ts';
@@ -111,7 +112,11 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
   requireRootOnLinux();
   const s = session(options);
   const { paths, log } = s;
-  const inventory = await loadInventory(options.inventoryFile);
+  // The lab needs only the hosts, but the inventory loads whole: its cluster's !env secrets come
+  // from the lab's own store when the environment does not set them.
+  const env = { ...process.env, ...options.env };
+  exportLabSecrets(env);
+  const inventory = await loadInventory(options.inventoryFile, { env });
   const plan = planLab(inventory);
   const drivers = driversFor(plan, s.drivers);
   const inventoryFile = path.resolve(options.inventoryFile);

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { labCacheDir } from './paths.ts';
 
-export function labSecret(name: string, env: NodeJS.ProcessEnv = process.env): string {
+export function labSecret(name: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
   const dir = path.join(labCacheDir(env), 'secrets');
   const file = path.join(dir, name);
   try {
@@ -20,6 +20,6 @@ export function labSecret(name: string, env: NodeJS.ProcessEnv = process.env): s
 }
 
 /** Exports the lab cluster's secrets (as inventory/lab.yaml reads them with !env) unless already set. */
-export function exportLabSecrets(env: NodeJS.ProcessEnv = process.env): void {
+export function exportLabSecrets(env: Record<string, string | undefined> = process.env): void {
   env.HA_AUTH_KEY ??= labSecret('HA_AUTH_KEY', env);
 }
