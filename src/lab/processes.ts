@@ -57,19 +57,24 @@ export function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-/** Pids of running processes whose command line contains every one of `needles`. */
-export async function findProcesses(needles: readonly string[]): Promise<{ pid: number; startTime: string }[]> {
+/** Live (not zombie) processes other than this one for which `matches` holds, with their start times. */
+async function findLiveProcesses(matches: (pid: number, cmdline: string) => Promise<boolean>): Promise<{ pid: number; startTime: string }[]> {
   const found: { pid: number; startTime: string }[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline === '' || !needles.every((needle) => cmdline.includes(needle))) continue;
+    if (!(await matches(pid, cmdline))) continue;
     const stat = await readStat(pid);
     if (stat !== undefined && stat.state !== 'Z') found.push({ pid, startTime: stat.startTime });
   }
   return found;
+}
+
+/** Pids of running processes whose command line contains every one of `needles`. */
+export function findProcesses(needles: readonly string[]): Promise<{ pid: number; startTime: string }[]> {
+  return findLiveProcesses(async (_pid, cmdline) => cmdline !== '' && needles.every((needle) => cmdline.includes(needle)));
 }
 
 /**
@@ -77,21 +82,14 @@ export async function findProcesses(needles: readonly string[]): Promise<{ pid: 
  * current or root directory. Used for the lab's own build directories only, to stop a build that
  * an earlier, killed `lab up` left running (debootstrap, its chrooted dpkg, apt-get download).
  */
-export async function findProcessesUsing(dir: string): Promise<{ pid: number; startTime: string }[]> {
+export function findProcessesUsing(dir: string): Promise<{ pid: number; startTime: string }[]> {
   const inside = (target: string | undefined) => target !== undefined && (target === dir || target.startsWith(`${dir}/`));
-  const found: { pid: number; startTime: string }[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return findLiveProcesses(async (pid, cmdline) => {
+    if (cmdline.split('\0').some(inside)) return true;
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined);
     const root = await readlink(`/proc/${pid}/root`).catch(() => undefined);
-    if (!cmdline.split('\0').some(inside) && !inside(cwd) && !inside(root)) continue;
-    const stat = await readStat(pid);
-    if (stat !== undefined && stat.state !== 'Z') found.push({ pid, startTime: stat.startTime });
-  }
-  return found;
+    return inside(cwd) || inside(root);
+  });
 }
 
 /** Kills the processes findProcessesUsing(dir) finds. */
