@@ -103,7 +103,7 @@ export default defineRole({
     return tasks;
   },
   handlers: () => [
-    { name: 'reload lvs', op: ops.service({ name: 'lvs', state: 'reloaded' }) },
+    { name: 'reload lvs', op: ops.service({ name: 'lvs', state: 'reloaded', ifRunning: true }) },
     // Only the family's file exists, so the command picks the one there is.
     { name: 'load IPVS rules', op: ops.command({ run: `if [ -f ${elRulesPath} ]; then\n${loadRulesCommand.el}\nelse\n${loadRulesCommand.debian}\nfi` }) },
   ],

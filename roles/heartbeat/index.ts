@@ -8,7 +8,7 @@ import { HEARTBEAT_PACKAGES, heartbeatDaemonDir, heartbeatPackaged, requireHeart
 import { renderAuthkeys, renderHaCf, renderHaresources } from './render.ts';
 import { authkeysView, haCfView, haresourcesView } from './view.ts';
 
-const RESTART = 'reload heartbeat';
+const RESTART = 'restart heartbeat';
 
 export default defineRole({
   name: 'heartbeat',
@@ -66,8 +66,9 @@ export default defineRole({
       { name: 'heartbeat enabled at boot and running', op: ops.service({ name: 'heartbeat', enabled: true, state: 'started' }) },
     ];
   },
-  // A reload (SIGHUP: heartbeat re-reads its configuration) rather than a restart: restarting a
-  // heartbeat that is still taking over its resources (the first run starts it moments before the
-  // handlers) waits on them indefinitely, as seen on the lab's directors.
-  handlers: () => [{ name: RESTART, op: ops.service({ name: 'heartbeat', state: 'reloaded' }) }],
+  // Only a heartbeat that ran before this run is restarted: the first run's start reads the new
+  // files, and restarting a heartbeat moments after that start, while it is still taking over its
+  // resources, hung on the lab's directors. A reload (SIGHUP) is no substitute: heartbeat answers it
+  // with a standby transition after which neither director held the VIP (seen on the lab).
+  handlers: () => [{ name: RESTART, op: ops.service({ name: 'heartbeat', state: 'restarted', ifRunning: true }) }],
 });

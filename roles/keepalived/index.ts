@@ -46,5 +46,5 @@ export default defineRole({
       { name: 'keepalived started at boot and running', op: ops.service({ name: 'keepalived', enabled: true, state: 'started' }) },
     ];
   },
-  handlers: () => [{ name: 'reload keepalived', op: ops.service({ name: 'keepalived', state: 'reloaded' }) }],
+  handlers: () => [{ name: 'reload keepalived', op: ops.service({ name: 'keepalived', state: 'reloaded', ifRunning: true }) }],
 });

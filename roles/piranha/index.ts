@@ -47,5 +47,5 @@ export default defineRole({
       { name: 'pulse started at boot and running', op: ops.service({ name: 'pulse', enabled: true, state: 'started' }), when: piranhaPackaged },
     ];
   },
-  handlers: () => [{ name: 'restart pulse', op: ops.service({ name: 'pulse', state: 'restarted' }) }],
+  handlers: () => [{ name: 'restart pulse', op: ops.service({ name: 'pulse', state: 'restarted', ifRunning: true }) }],
 });

@@ -19,13 +19,20 @@ export interface ServiceOptions {
    * use); 'reloaded' starts a service that is not running.
    */
   state?: ServiceState;
+  /**
+   * With 'restarted' or 'reloaded': act only on a service that was running when the run began.
+   * What handlers of daemons want: a service that a task of this run starts reads its new
+   * configuration then, and restarting it moments after that start (while heartbeat is still
+   * taking over its resources, say) is at best wasted and at worst hangs or drops them.
+   */
+  ifRunning?: boolean;
 }
 
 // systemd unit names (getty@tty1.service) and init script names; no shell or glob characters.
 const serviceNamePattern = /^[A-Za-z0-9][A-Za-z0-9@._:+-]*$/;
 
 export function service(options: ServiceOptions): Operation {
-  const { enabled, state } = options;
+  const { enabled, state, ifRunning = false } = options;
   const names = typeof options.name === 'string' ? [options.name] : [...new Set(allValues(options.name))];
   if (typeof options.name !== 'string') checkSelectors('service name', options.name);
   for (const name of names) {
@@ -57,8 +64,9 @@ export function service(options: ServiceOptions): Operation {
       const act = (verb: string) => steps.push({ summary: `${verb} ${name}`, command: manager.run(name, verb) });
       if (state === 'started' && !status.running) act('start');
       if (state === 'stopped' && status.running) act('stop');
-      if (state === 'restarted') act('restart');
-      if (state === 'reloaded') act(status.running ? 'reload' : 'start');
+      const wasStopped = ifRunning && !status.running;
+      if (state === 'restarted' && !wasStopped) act('restart');
+      if (state === 'reloaded' && !wasStopped) act(status.running ? 'reload' : 'start');
       if (steps.length === 0) return noChange();
       return { changed: true, summary: steps.map((s) => s.summary).join('; '), script: steps.map((s) => s.command).join('\n') };
     },

@@ -156,6 +156,15 @@ describe('service: restarted and reloaded (handlers)', () => {
     const stopped = planFor(factsFor('el9'), { name: 'ldirectord', state: 'reloaded' }, { installed: true, enabled: true, running: false });
     expect(stopped).toEqual({ changed: true, summary: 'start ldirectord', script: 'systemctl start ldirectord' });
   });
+
+  it.each(hosts)('with ifRunning on %s, restarts or reloads a running service and leaves a stopped one to the task that starts it', (_host, facts) => {
+    for (const state of ['restarted', 'reloaded'] as const) {
+      const running = planFor(facts, { name: 'heartbeat', state, ifRunning: true }, { installed: true, enabled: true, running: true });
+      expect(running).toMatchObject({ changed: true, summary: `${state === 'restarted' ? 'restart' : 'reload'} heartbeat` });
+      const stopped = planFor(facts, { name: 'heartbeat', state, ifRunning: true }, { installed: true, enabled: true, running: false });
+      expect(stopped).toEqual({ changed: false });
+    }
+  });
 });
 
 describe('service: details of each init system', () => {
