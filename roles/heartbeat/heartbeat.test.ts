@@ -191,13 +191,13 @@ describe('authkeys', () => {
 describe('platforms', () => {
   const packaged = heartbeatCluster(ultraMonkey);
 
-  it('installs the platform’s packages, enables heartbeat at boot and restarts it when a file changes, unless this run starts it', () => {
+  it('installs the platform’s packages, enables heartbeat at boot and restarts it when a file changes, unless the play starts it', () => {
     const el5 = plan(packaged, 'lvs1', factsFor('el5'));
     expect(el5.tasks[0]).toMatchObject({ task: 'heartbeat installed', status: 'changed', summary: 'install heartbeat, heartbeat-pils, heartbeat-stonith' });
     expect(el5.tasks.at(-1)).toMatchObject({ task: 'heartbeat enabled at boot and running', script: 'chkconfig heartbeat on\nservice heartbeat start' });
     // On the fresh host heartbeat is stopped: the last task starts it with the new files, and the
     // handler leaves it alone (a restart moments after the start hung on the lab).
-    expect(el5.handlers).toEqual([{ handler: 'restart heartbeat', status: 'ok' }]);
+    expect(el5.handlers).toEqual([{ handler: 'restart heartbeat', status: 'ok', summary: 'heartbeat was not running when the play began' }]);
     const sysv = plan(packaged, 'lvs1', factsFor('debian12', { init: 'sysv' }));
     expect(sysv.tasks.at(-1)?.script).toBe('update-rc.d heartbeat defaults\nupdate-rc.d heartbeat enable\nservice heartbeat start');
     for (const file of ['ha.cf', 'haresources', 'authkeys']) expect(sysv.tasks.find((t) => t.task === file)?.notify).toEqual(['restart heartbeat']);

@@ -39,8 +39,12 @@ export interface Operation {
    * this task's state since it was probed. Empty when the operation needs no probe.
    */
   probe(): string;
-  /** Pure. Throws OperationError for a problem the user must fix (e.g. no package name for this OS). */
-  plan(facts: Facts, probed: ProbeOutput): Plan;
+  /**
+   * Pure. Throws OperationError for a problem the user must fix (e.g. no package name for this OS).
+   * A handler also gets `atPlayStart`: its probe's output from before the play changed anything on
+   * the host (a handler answers for the play's changes, and may need to know the state they met).
+   */
+  plan(facts: Facts, probed: ProbeOutput, atPlayStart?: ProbeOutput): Plan;
 }
 
 /** A value that may depend on the target's facts (e.g. a file rendered per OS family). */

@@ -20,10 +20,10 @@ export interface ServiceOptions {
    */
   state?: ServiceState;
   /**
-   * With 'restarted' or 'reloaded': act only on a service that was running when the run began.
-   * What handlers of daemons want: a service that a task of this run starts reads its new
-   * configuration then, and restarting it moments after that start (while heartbeat is still
-   * taking over its resources, say) is at best wasted and at worst hangs or drops them.
+   * With 'restarted' or 'reloaded', in a handler: act only on a service that was running when the
+   * play began on the host. What handlers of daemons want: a service that a task of the play starts
+   * reads its new configuration then, and restarting it moments after that start (while heartbeat
+   * is still taking over its resources, say) is at best wasted and at worst hangs or drops them.
    */
   ifRunning?: boolean;
 }
@@ -45,8 +45,12 @@ export function service(options: ServiceOptions): Operation {
     kind: 'service',
     target: names.join(', '),
     probe: () => serviceProbe(names),
-    plan(facts: Facts, probed: ProbeOutput): Plan {
+    plan(facts: Facts, probed: ProbeOutput, atPlayStart?: ProbeOutput): Plan {
       const name = typeof options.name === 'string' ? options.name : pickForPlatform(options.name, facts, { noun: 'service name', option: 'name' });
+      if (ifRunning && (state === 'restarted' || state === 'reloaded')) {
+        const before = managerFor(facts, parseRecords((atPlayStart ?? probed).stdout)).status(name);
+        if (!before.installed || !before.running) return noChange(`${name} was not running when the play began`);
+      }
       const manager = managerFor(facts, parseRecords(probed.stdout));
       const status = manager.status(name);
       if (!status.installed) {
@@ -64,9 +68,8 @@ export function service(options: ServiceOptions): Operation {
       const act = (verb: string) => steps.push({ summary: `${verb} ${name}`, command: manager.run(name, verb) });
       if (state === 'started' && !status.running) act('start');
       if (state === 'stopped' && status.running) act('stop');
-      const wasStopped = ifRunning && !status.running;
-      if (state === 'restarted' && !wasStopped) act('restart');
-      if (state === 'reloaded' && !wasStopped) act(status.running ? 'reload' : 'start');
+      if (state === 'restarted') act('restart');
+      if (state === 'reloaded') act(status.running ? 'reload' : 'start');
       if (steps.length === 0) return noChange();
       return { changed: true, summary: steps.map((s) => s.summary).join('; '), script: steps.map((s) => s.command).join('\n') };
     },

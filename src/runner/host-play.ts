@@ -79,6 +79,8 @@ export async function runHostPlay(
   let facts = options.facts;
   const notified = new Set<string>();
   const handlerByName = new Map(handlers.map((h) => [h.name, h]));
+  /** each handler's probe from the play's first round, before any change */
+  const handlerProbesAtStart = new Map<string, ProbeOutput>();
 
   const report = (task: HostTask | HostHandler, kind: 'task' | 'handler', status: TaskStatus, extra: Partial<TaskResultEvent> = {}) =>
     emit({
@@ -117,6 +119,7 @@ export async function runHostPlay(
       );
     }
     facts ??= options.parseFacts(probed.facts ?? '');
+    if (round === 0) for (const h of handlers) handlerProbesAtStart.set(h.id, probed.probes.get(h.id) ?? { stdout: '', exitCode: 0 });
     const probeMs = Date.now() - probeStart;
 
     const decisions: Decision[] = pending.map((task) => decide(task, facts!, probed.probes.get(task.id) ?? null));
@@ -253,7 +256,7 @@ export async function runHostPlay(
     for (const handler of handlers) {
       if (!names.has(handler.name)) continue;
       try {
-        const plan = handler.op.plan(f, probes.get(handler.id) ?? { stdout: '', exitCode: 0 });
+        const plan = handler.op.plan(f, probes.get(handler.id) ?? { stdout: '', exitCode: 0 }, handlerProbesAtStart.get(handler.id));
         if (plan.changed) out.push({ handler, script: plan.script, summary: plan.summary });
       } catch (error) {
         if (!(error instanceof OperationError)) throw error;

@@ -157,12 +157,17 @@ describe('service: restarted and reloaded (handlers)', () => {
     expect(stopped).toEqual({ changed: true, summary: 'start ldirectord', script: 'systemctl start ldirectord' });
   });
 
-  it.each(hosts)('with ifRunning on %s, restarts or reloads a running service and leaves a stopped one to the task that starts it', (_host, facts) => {
+  it.each(hosts)('with ifRunning on %s, acts on a service that ran when the play began, not on one the play started or installed', (_host, facts) => {
+    const probe = (situation: Situation) => ({ stdout: fixture(facts, situation), exitCode: 0 });
+    const runningNow = probe({ installed: true, enabled: true, running: true });
     for (const state of ['restarted', 'reloaded'] as const) {
-      const running = planFor(facts, { name: 'heartbeat', state, ifRunning: true }, { installed: true, enabled: true, running: true });
-      expect(running).toMatchObject({ changed: true, summary: `${state === 'restarted' ? 'restart' : 'reload'} heartbeat` });
-      const stopped = planFor(facts, { name: 'heartbeat', state, ifRunning: true }, { installed: true, enabled: true, running: false });
-      expect(stopped).toEqual({ changed: false });
+      const op = service({ name: 'heartbeat', state, ifRunning: true });
+      expect(op.plan(facts, runningNow, runningNow)).toMatchObject({ changed: true, summary: `${state === 'restarted' ? 'restart' : 'reload'} heartbeat` });
+      const notYet = { changed: false, note: 'heartbeat was not running when the play began' };
+      expect(op.plan(facts, runningNow, probe({ installed: true, enabled: true, running: false }))).toEqual(notYet);
+      expect(op.plan(facts, runningNow, probe({ installed: false, enabled: false, running: false }))).toEqual(notYet);
+      // Without the play's first probe (a task, not a handler), the current state decides.
+      expect(op.plan(facts, probe({ installed: true, enabled: true, running: false }))).toEqual(notYet);
     }
   });
 });

@@ -142,6 +142,39 @@ describe.each(SHELLS)('runHostPlay under %s', (shell) => {
     expect(readFileSync(log, 'utf8')).toBe('restarted\n');
   });
 
+  it('gives a handler its probe from before the play changed anything, also after a re-probe', async () => {
+    const daemon = path.join(dir, 'daemon');
+    const seen: Array<[string, string | undefined]> = [];
+    // Records what it was planned on; "restarts" only what ran when the play began.
+    const restartIfRan: Operation = {
+      kind: 'test-restart',
+      target: daemon,
+      probe: () => sh`cat ${daemon} 2>/dev/null || echo stopped`,
+      plan: (_facts, probed, atPlayStart) => {
+        seen.push([probed.stdout, atPlayStart?.stdout]);
+        return atPlayStart?.stdout === 'running\n' ? { changed: true, summary: 'restart', script: sh`echo restarted >> ${daemon}.log` } : { changed: false };
+      },
+    };
+    const conf = path.join(dir, 'conf');
+    // Write A, "start" the daemon, then write B to the same file: B's probe went stale when A was
+    // written, so the play probes again from B on, after the start.
+    const tasks = [task(0, 'conf A', content(conf, 'A'), ['restart']), task(1, 'start', content(daemon, 'running\n')), task(2, 'conf B', content(conf, 'B'))];
+    const runner = shellRunner(shell);
+    await runHostPlay(runner, tasks, [handler(0, 'restart', restartIfRan)], options());
+    expect(runner.executions()).toBe(4);
+    // Planned in each round; the second round saw the daemon running, and still got the first probe.
+    expect(seen).toEqual([['stopped\n', 'stopped\n'], ['running\n', 'stopped\n']]);
+    expect(existsSync(`${daemon}.log`)).toBe(false);
+    expect(events.map((e) => [e.task, e.status])).toEqual([['conf A', 'changed'], ['start', 'changed'], ['conf B', 'changed']]);
+
+    // Next play: the daemon runs from the start, so a changed file restarts it.
+    seen.length = 0;
+    writeFileSync(conf, 'old');
+    await runHostPlay(shellRunner(shell), [task(0, 'conf A', content(conf, 'A'), ['restart'])], [handler(0, 'restart', restartIfRan)], options());
+    expect(seen).toEqual([['running\n', 'running\n']]);
+    expect(readFileSync(`${daemon}.log`, 'utf8')).toBe('restarted\n');
+  });
+
   it('stops the host at the first failing step, with its exit code and output, and skips handlers', async () => {
     const log = path.join(dir, 'log');
     const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a'), ['h']), task(1, 'breaks', failing()), task(2, 'after', append(log, 'after'))];
