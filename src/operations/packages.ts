@@ -234,8 +234,11 @@ function describe(change: PackageChange): string {
   return parts.join('; ');
 }
 
+// Wait for dpkg's lock rather than fail at once: another apt (unattended-upgrades, or the script
+// of a run whose connection dropped, which the host finishes) holds it for a while. apt before 1.9
+// ignores the option and fails as before.
+const aptGet = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300';
 // Keep the configuration files the user changed, without asking (there is no one to ask).
-const aptGet = 'DEBIAN_FRONTEND=noninteractive apt-get';
 const aptInstall = `${aptGet} install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`;
 
 function changeScript(manager: Manager, change: PackageChange, updateCache: boolean): string[] {
@@ -245,12 +248,12 @@ function changeScript(manager: Manager, change: PackageChange, updateCache: bool
   const adds = change.install.length + upgrade.length > 0;
   const lines: string[] = [];
   if (manager === 'apt') {
-    if (updateCache && adds) lines.push('apt-get update -q');
+    if (updateCache && adds) lines.push(`${aptGet} update -q`);
     // apt-get install upgrades a named package that is installed already, so one command does both.
     // Package lists that predate a change of sources (a fresh image, a new mirror) know no
     // candidate for the package: refresh them once and try again, as a person would.
     const install = `${aptInstall} ${words([...change.install, ...upgrade])}`;
-    if (adds) lines.push(updateCache ? install : `${install} || { apt-get update -q && ${install}; }`);
+    if (adds) lines.push(updateCache ? install : `${install} || { ${aptGet} update -q && ${install}; }`);
     if (remove.length > 0) lines.push(`${aptGet} remove -y -q ${words(remove)}`);
     return lines;
   }

@@ -15,9 +15,11 @@ function installedFixture(platform: Platform, installed: Record<string, string>,
   return output('database\trpm', ...Object.entries(installed).map(([name, version]) => line('rpm', name, version)), ...(extra.rpm ?? []));
 }
 
-const aptInstall = 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
+// Every apt-get waits up to 5 minutes for dpkg's lock.
+const aptGet = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300';
+const aptInstall = `${aptGet} install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`;
 /** Without updateCache, an install that finds no candidate refreshes the lists once and retries. */
-const aptInstallRetry = (names: string) => `${aptInstall} ${names} || { apt-get update -q && ${aptInstall} ${names}; }`;
+const aptInstallRetry = (names: string) => `${aptInstall} ${names} || { ${aptGet} update -q && ${aptInstall} ${names}; }`;
 
 function planOn(platform: Platform, op: ReturnType<typeof packages>, stdout: string): Plan {
   return op.plan(factsFor(platform), { stdout, exitCode: 0 });
@@ -61,10 +63,10 @@ describe('packages: present', () => {
     el7: ['yum -q makecache', 'yum -y install heartbeat ldirectord ipvsadm', 'rpm -q heartbeat ldirectord ipvsadm'],
     el8: ['dnf -q makecache', 'dnf -y install heartbeat ldirectord ipvsadm'],
     el9: ['dnf -q makecache', 'dnf -y install heartbeat ldirectord ipvsadm'],
-    debian11: ['apt-get update -q', `${aptInstall} heartbeat ldirectord ipvsadm`],
-    debian12: ['apt-get update -q', `${aptInstall} heartbeat ldirectord ipvsadm`],
-    ubuntu2204: ['apt-get update -q', `${aptInstall} heartbeat ldirectord ipvsadm`],
-    ubuntu2404: ['apt-get update -q', `${aptInstall} heartbeat ldirectord ipvsadm`],
+    debian11: [`${aptGet} update -q`, `${aptInstall} heartbeat ldirectord ipvsadm`],
+    debian12: [`${aptGet} update -q`, `${aptInstall} heartbeat ldirectord ipvsadm`],
+    ubuntu2204: [`${aptGet} update -q`, `${aptInstall} heartbeat ldirectord ipvsadm`],
+    ubuntu2404: [`${aptGet} update -q`, `${aptInstall} heartbeat ldirectord ipvsadm`],
   };
   it.each(platforms)('refreshes the package lists first on %s when asked', (platform) => {
     const plan = planOn(platform, packages({ names, updateCache: true }), installedFixture(platform, {}));
@@ -246,10 +248,10 @@ describe('packages: absent', () => {
     el7: ['yum -y remove heartbeat'],
     el8: ['dnf -y remove heartbeat'],
     el9: ['dnf -y remove heartbeat'],
-    debian11: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y -q heartbeat'],
-    debian12: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y -q heartbeat'],
-    ubuntu2204: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y -q heartbeat'],
-    ubuntu2404: ['DEBIAN_FRONTEND=noninteractive apt-get remove -y -q heartbeat'],
+    debian11: [`${aptGet} remove -y -q heartbeat`],
+    debian12: [`${aptGet} remove -y -q heartbeat`],
+    ubuntu2204: [`${aptGet} remove -y -q heartbeat`],
+    ubuntu2404: [`${aptGet} remove -y -q heartbeat`],
   };
   it.each(platforms)('removes only the installed package on %s', (platform) => {
     const plan = planOn(platform, op, installedFixture(platform, { heartbeat: '3.0.6-13' }));

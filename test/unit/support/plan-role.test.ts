@@ -145,7 +145,7 @@ describe('freshProbe against the operations planners', () => {
       const manager = facts.packageManager;
       const install =
         manager === 'apt'
-          ? 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold heartbeat arptables || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold heartbeat arptables; }'
+          ? 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold heartbeat arptables || { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -q && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold heartbeat arptables; }'
           : `${manager} -y install heartbeat ${platform === 'el5' ? 'arptables_jf' : 'arptables'}`;
       expect(apply(facts, names).split('\n')[0]).toBe(install);
       const installed = { heartbeat: '3.0.6-1', arptables: '0.0.5-1', arptables_jf: '0.0.8-8' };
