@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { quote } from '../core/shell.ts';
 import { posixCksum } from './cksum.ts';
+import { REGISTER_STEPS_SH } from './step-registry.ts';
 
 export function newMarkerToken(): string {
   return `@@provision-${randomBytes(8).toString('hex')}`;
@@ -106,10 +107,11 @@ export interface ApplyStep {
 /**
  * The second execution: every change in order. It stops at the first failure, and at the first step
  * whose state is no longer what was probed (an earlier step changed it): the runner then probes
- * again from that step and sends the rest.
+ * again from that step and sends the rest. Each step's output is held in a file until the step ends
+ * (step-registry.ts): a dropped connection then stops the script between two steps, never inside one.
  */
 export function buildApplyScript(token: string, steps: ApplyStep[]): string {
-  const body: string[] = [];
+  const body: string[] = [REGISTER_STEPS_SH];
   for (const { id, script, guard } of steps) {
     body.push(marker(token, `begin ${id}`));
     if (guard) {
@@ -119,8 +121,9 @@ export function buildApplyScript(token: string, steps: ApplyStep[]): string {
       );
     }
     body.push(
-      `( set -e\n${script}\n) </dev/null 2>&1`,
+      `( set -e\n${script}\n) </dev/null >"$__provision_sink" 2>&1`,
       `__rc=$?`,
+      `[ "$__provision_sink" = /dev/stdout ] || cat "$__provision_sink"`,
       `printf '\\n%s %s\\n' ${quote(`${token} end ${id}`)} "$__rc"`,
       `[ "$__rc" -eq 0 ] || return 0`,
     );

@@ -1,19 +1,24 @@
 // One run at a time per host: the first execution on a host takes a lock that it holds until the
 // run closes its stdin (or the connection drops, which closes it too: no stale lock after a crash).
 // A second run waits a bounded time, then stops with a clear message.
+//
+// The holder also waits, once its stdin ends, for the apply scripts of its run that still run on the
+// host after a dropped connection (step-registry.ts).
 import { quote } from '../core/shell.ts';
 import { newMarkerToken } from './batch.ts';
+import { LOCK_PATH_SH, WAIT_FOR_STEPS_SH } from './step-registry.ts';
 
 export function lockScript(token: string, waitSeconds: number): string {
   const wait = Math.max(1, Math.ceil(waitSeconds));
   return `__provision_main() {
-lock=/var/lock/provision.lock
-{ [ -d /var/lock ] && [ -w /var/lock ]; } || lock=/tmp/provision.lock
+${LOCK_PATH_SH}
+lock=$__provision_lock
 if command -v flock >/dev/null 2>&1; then
   exec 9>>"$lock" || exit 70
   if ! flock -w ${wait} 9; then printf '%s busy %s\\n' ${quote(token)} "$lock"; exit 75; fi
   printf '%s locked %s\\n' ${quote(token)} "$lock"
   cat >/dev/null
+  __provision_wait_for_steps "$lock"
   exit 0
 fi
 # No flock (old busybox): creating a directory is atomic too.
@@ -26,7 +31,9 @@ done
 trap 'rmdir "$lock.d" 2>/dev/null' EXIT HUP INT TERM
 printf '%s locked %s\\n' ${quote(token)} "$lock.d"
 cat >/dev/null
+__provision_wait_for_steps "$lock"
 }
+${WAIT_FOR_STEPS_SH}
 __provision_main
 `;
 }

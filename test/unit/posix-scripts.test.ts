@@ -8,7 +8,7 @@
 // (and each launch's outer command line) first.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -159,6 +159,44 @@ describe.each(shells)('under $name', (shell) => {
         expect(third.status).toBe(0);
       });
     }
+  });
+
+  describe('a dropped connection during an apply step', () => {
+    it('finishes that step, runs no further one, and the lock is kept until the step has ended', async () => {
+      const lockDir = mkdtempSync(join(dir, 'steps-'));
+      const local = (text: string) => text.replaceAll('/var/lock', lockDir);
+      const holder = spawn(shell.path, ['-s'], { env: { PATH: systemPath, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      holder.stdin.write(local(lockScript(newMarkerToken(), 1)));
+      let holderOutput = '';
+      holder.stdout.setEncoding('utf8').on('data', (chunk: string) => (holderOutput += chunk));
+      const holderExit = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+      for (let i = 0; i < 100 && !holderOutput.includes(' locked '); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+
+      const done = join(dir, `slow-done-${shell.name.replace(/\W/g, '')}`);
+      const after = `${done}.after`;
+      const token = newMarkerToken();
+      const apply = spawn(shell.path, ['-s'], { env: { PATH: systemPath, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'ignore'] });
+      apply.stdin.end(local(buildApplyScript(token, [
+        { id: 'slow', script: sh`echo progress; sleep 1; echo more output; echo finished > ${done}` },
+        { id: 'next', script: sh`touch ${after}` },
+      ])));
+      const applyExit = new Promise<void>((resolve) => apply.once('exit', () => resolve()));
+      let applyOutput = '';
+      await new Promise<void>((resolve) => apply.stdout.setEncoding('utf8').on('data', (chunk: string) => ((applyOutput += chunk), applyOutput.includes('begin slow') && resolve())));
+      // The connection drops: the apply script's stdout and the holder's stdin close.
+      apply.stdout.destroy();
+      holder.stdin.end();
+      let holderExitedAt = 0;
+      void holderExit.then(() => (holderExitedAt = Date.now()));
+      await applyExit;
+      const stepEndedAt = statSync(done).mtimeMs;
+      await holderExit;
+      expect(readFileSync(done, 'utf8')).toBe('finished\n');
+      expect(existsSync(after)).toBe(false);
+      // The holder (and so the lock) outlived the step, and the registry is empty again.
+      expect(holderExitedAt).toBeGreaterThanOrEqual(Math.floor(stepEndedAt));
+      expect(readdirSync(`${lockDir}/provision.lock.steps`)).toEqual([]);
+    });
   });
 
   describe('the launch of a command', () => {

@@ -97,7 +97,7 @@ describe('apply script', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'provision-nocksum-'));
     try {
       // A PATH with busybox's md5sum but no cksum at all, as on a busybox-only host.
-      for (const tool of ['md5sum', 'cat', 'printf']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v busybox`]).toString().trim(), path.join(dir, tool)]);
+      for (const tool of ['md5sum', 'cat', 'printf', 'rm']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v busybox`]).toString().trim(), path.join(dir, tool)]);
       const token = newMarkerToken();
       const steps = [
         { id: 't0', script: 'echo zero', guard: { probe: 'echo x', digest: probeDigest({ stdout: 'x\n', exitCode: 0 }) } },
