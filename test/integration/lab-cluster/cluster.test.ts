@@ -1,0 +1,172 @@
+// The README's main job, proven on real hosts: the lab of inventory/lab.yaml (two qemu VM
+// directors, two namespace real servers, a client) provisioned with playbooks/site.yml. The real
+// programs take what the roles wrote: heartbeat holds the VIP on lvs-master, ldirectord programs
+// IPVS there exactly as the cluster description says, requests to the VIP reach both real servers,
+// the VIP and the service move to lvs-backup when lvs-master's heartbeat stops and come back after.
+// A second run changes nothing; a run killed half-way converges when run again.
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadInventory } from '../../../src/inventory/load.ts';
+import { labDown, labReset, labUp } from '../../../src/lab/lab.ts';
+import { labSecret } from '../../../src/lab/secrets.ts';
+import { ipvsadmRules } from '../../../roles/director/render.ts';
+import { ipvsServices } from '../../../roles/director/view.ts';
+import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
+import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
+
+const inventory = path.join(repoRoot, 'inventory', 'lab.yaml');
+const master = '10.213.2.250';
+const backup = '10.213.2.251';
+const web1 = '10.213.2.252';
+const web2 = '10.213.2.253';
+const client = '10.213.2.10';
+const vip = '10.213.2.254';
+
+/** The repository's own playbook and roles, as `npm run demo` runs them (from a scratch directory, for the event files). */
+const playbook = path.join(repoRoot, 'playbooks', 'site.yml');
+// The first run installs heartbeat and ldirectord in emulated VMs: about 4 minutes here.
+const FIRST_RUN_TIMEOUT_MS = 900_000;
+const RUN_TIMEOUT_MS = 300_000;
+
+function recapRows(result: CliResult): Array<Record<string, unknown>> {
+  const recap = result.events.find((e) => e.type === 'recap') as { hosts?: Array<Record<string, unknown>> } | undefined;
+  if (!recap?.hosts) throw new Error(`no recap (exit ${result.exitCode}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
+  return recap.hosts;
+}
+
+/** Polls `check` every second until it returns a value, for at most `seconds`. */
+async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < seconds; i++) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error(`gave up after ${seconds} s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+const holdsVip = async (address: string) => (await sshOk(address, 'ip -o -4 addr show dev eth0')).includes(` ${vip}/`);
+
+/** `ipvsadm -Sn` on a director: its IPVS table in the form the rules are rendered in. */
+async function ipvsTable(address: string): Promise<string[]> {
+  return (await sshOk(address, 'ipvsadm -Sn')).split('\n').filter(Boolean);
+}
+
+describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site.yml)', () => {
+  const env = { HA_AUTH_KEY: '' };
+  const provision = (args: string[] = [], onSpawn?: (child: ChildProcess) => void) =>
+    runCli(project, ['--inventory', inventory, playbook, ...args], { env, ...(onSpawn ? { onSpawn } : {}) });
+  let project: Project;
+  let described: string[];
+  let first: CliResult;
+
+  beforeAll(async () => {
+    assertNoLabRunning();
+    project = await makeProject({});
+    env.HA_AUTH_KEY = labSecret('HA_AUTH_KEY');
+    await labUp({ inventoryFile: inventory });
+    // What the description says the active director's table is (the director role's own renderer).
+    const { cluster } = await loadInventory(inventory, { env });
+    described = ipvsadmRules(ipvsServices(cluster!)).map((args) => args.join(' '));
+    first = await provision();
+  }, FIRST_BUILD_TIMEOUT_MS + FIRST_RUN_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await labDown();
+    await project?.remove();
+  }, 120_000);
+
+  it('provisions every host of the lab without a failure', () => {
+    const rows = recapRows(first);
+    expect(rows.map((r) => r.host).sort()).toEqual(['client', 'lvs-backup', 'lvs-master', 'web1', 'web2']);
+    for (const row of rows) expect(row, first.stdout.slice(-3000)).toMatchObject({ failed: 0, unreachable: 0 });
+    expect(first.exitCode).toBe(0);
+    // The HA key reached the hosts and nowhere else.
+    expect(`${first.stdout}${first.stderr}${JSON.stringify(first.events)}`).not.toContain(env.HA_AUTH_KEY);
+  });
+
+  it('runs heartbeat on both directors with the VIP on lvs-master only', async () => {
+    for (const address of [master, backup]) await sshOk(address, 'pgrep -f "heartbeat: master control process"');
+    await waitFor('lvs-master to hold the VIP', 90, async () => ((await holdsVip(master)) ? true : undefined));
+    expect(await holdsVip(backup)).toBe(false);
+    // authkeys as heartbeat demands: mode 600, owned by root.
+    expect((await sshOk(master, 'stat -c %a:%U /etc/ha.d/authkeys')).trim()).toBe('600:root');
+  }, 120_000);
+
+  it('has ldirectord program IPVS on lvs-master exactly as the description says', async () => {
+    expect(described).toEqual(['-A -t 10.213.2.254:80 -s rr', '-a -t 10.213.2.254:80 -r 10.213.2.252:80 -g -w 1', '-a -t 10.213.2.254:80 -r 10.213.2.253:80 -g -w 1']);
+    // ldirectord adds a real server once its health check (GET /.testpage, "Test Page") passes.
+    const table = await waitFor('ldirectord to add both real servers', 60, async () => {
+      const rows = await ipvsTable(master);
+      return rows.length === described.length ? rows : undefined;
+    });
+    expect(table.sort()).toEqual([...described].sort());
+    await sshOk(master, 'pgrep -f "ldirectord /etc/ha.d/ldirectord.cf"');
+    expect(await ipvsTable(backup)).toEqual([]);
+  }, 90_000);
+
+  it('balances requests from the client to the VIP over both real servers (LVS-DR)', async () => {
+    // Markers of the test's own, so that each answer says which real server sent it.
+    for (const [address, name] of [[web1, 'web1'], [web2, 'web2']] as const) await sshOk(address, `echo ${name} > /var/www/html/who.txt`);
+    await sshOk(client, 'command -v curl >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl; } >/dev/null 2>&1', 120_000);
+    const answers = (await sshOk(client, `for i in 1 2 3 4; do curl -s -m 5 http://${vip}/who.txt; done`)).trim().split('\n');
+    // Round robin: every other request to each.
+    expect(answers.sort()).toEqual(['web1', 'web1', 'web2', 'web2']);
+    expect((await sshOk(client, `curl -s -m 5 http://${vip}/.testpage`)).trim()).toContain('Test Page');
+    // Direct routing: the real servers answered from the VIP on lo and hide it from ARP.
+    for (const address of [web1, web2]) {
+      expect(await sshOk(address, 'ip -o -4 addr show dev lo')).toContain(`${vip}/32`);
+      expect((await sshOk(address, 'cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/all/arp_announce')).split('\n').slice(0, 2)).toEqual(['1', '2']);
+    }
+  }, 180_000);
+
+  it('changes nothing on a second run', async () => {
+    const second = await provision();
+    for (const row of recapRows(second)) expect(row, second.stdout.slice(-3000)).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
+  }, RUN_TIMEOUT_MS);
+
+  it('fails over to lvs-backup when lvs-master’s heartbeat stops, and back when it returns', async () => {
+    const answered = async () => (await ssh(client, `curl -s -m 3 http://${vip}/who.txt`)).stdout.trim();
+    await sshOk(master, 'service heartbeat stop >/dev/null 2>&1', 120_000);
+    expect(await holdsVip(master)).toBe(false);
+    await waitFor('lvs-backup to take the VIP', 60, async () => ((await holdsVip(backup)) ? true : undefined));
+    await waitFor('lvs-backup’s IPVS table', 60, async () => ((await ipvsTable(backup)).length === described.length ? true : undefined));
+    expect(['web1', 'web2']).toContain(await waitFor('an answer through lvs-backup', 30, async () => (await answered()) || undefined));
+
+    // auto_failback on: lvs-master takes the service back once its heartbeat runs again.
+    await sshOk(master, 'service heartbeat start >/dev/null 2>&1', 120_000);
+    await waitFor('lvs-master to take the VIP back', 120, async () => ((await holdsVip(master)) && !(await holdsVip(backup)) ? true : undefined));
+    await waitFor('lvs-master’s IPVS table', 60, async () => ((await ipvsTable(master)).length === described.length ? true : undefined));
+    expect(['web1', 'web2']).toContain(await waitFor('an answer through lvs-master', 30, async () => (await answered()) || undefined));
+  }, 480_000);
+
+  it('converges when a run killed half-way is run again, leaving no half-written file', async () => {
+    await labReset({ host: 'web1' });
+    // Killed (SIGKILL: no chance to clean up) once the real server role has begun to change web1,
+    // while its packages install; the host goes on with the script it was given, as after a
+    // dropped connection.
+    const killed = await provision(['--limit', 'web1'], (child) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('changed: [web1] realserver')) child.kill('SIGKILL');
+      });
+    });
+    expect(killed.exitCode).not.toBe(0);
+    expect(killed.stdout).toContain('changed: [web1] realserver');
+    expect(killed.events.some((e) => e.type === 'recap')).toBe(false);
+
+    const again = await provision(['--limit', 'web1']);
+    expect(recapRows(again), again.stdout.slice(-3000)).toEqual([expect.objectContaining({ host: 'web1', failed: 0, unreachable: 0 })]);
+    const third = await provision(['--limit', 'web1']);
+    expect(recapRows(third)).toEqual([expect.objectContaining({ host: 'web1', changed: 0, failed: 0 })]);
+    // No temporary file of an interrupted write is left anywhere the roles write.
+    expect((await sshOk(web1, 'find /etc /var/www -name ".*.provision-*"')).trim()).toBe('');
+    // web1 serves again through the VIP.
+    await sshOk(web1, 'echo web1 > /var/www/html/who.txt');
+    await waitFor('web1 back in the IPVS table', 60, async () => ((await ipvsTable(master)).length === described.length ? true : undefined));
+  }, 3 * RUN_TIMEOUT_MS);
+});
