@@ -29,6 +29,19 @@ export const MIRROR_PACKAGES = [
   'curl',
   // VM directors load ip_vs with modprobe
   'kmod',
+  // the source-builds role on Debian: its build tools (roles/source-builds/recipes.ts BUILD_TOOLS)
+  // and ipvsadm's libraries, for building ipvsadm from its source tarball on a lab director
+  'gcc',
+  'make',
+  'autoconf',
+  'automake',
+  'libtool',
+  'pkg-config',
+  'bzip2',
+  'xz-utils',
+  'libpopt-dev',
+  'libnl-3-dev',
+  'libnl-genl-3-dev',
 ] as const;
 
 /** Tools the lab runs on this machine, and the Debian package that provides each (installed when missing). */

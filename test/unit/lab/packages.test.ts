@@ -1,0 +1,16 @@
+// The lab's package lists against what the roles install on the lab's Debian 12 hosts: a role
+// that installs a package the offline mirror lacks would fail on the lab (its only apt source).
+import { describe, expect, it } from 'vitest';
+import { MIRROR_PACKAGES, ROOTFS_PACKAGES } from '../../../src/lab/packages.ts';
+import { pickForPlatform } from '../../../src/operations/per-platform.ts';
+import { BUILD_TOOLS, combinePackageLists, RECIPES } from '../../../roles/source-builds/recipes.ts';
+import { factsFor } from '../../support/facts.ts';
+
+describe('the lab mirror', () => {
+  it('serves what the source-builds role installs to build ipvsadm on a Debian 12 host', () => {
+    const wanted = pickForPlatform(combinePackageLists(BUILD_TOOLS, RECIPES.ipvsadm.buildDepends), factsFor('debian12'), { noun: 'packages', option: 'names' });
+    // tar and gzip are essential packages: every Debian system has them.
+    const available = new Set<string>([...MIRROR_PACKAGES, ...ROOTFS_PACKAGES, 'tar', 'gzip']);
+    expect(wanted.filter((name) => !available.has(name))).toEqual([]);
+  });
+});
