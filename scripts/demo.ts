@@ -24,7 +24,7 @@ process.stdout.write(
     `  ${ssh} root@10.213.2.250          # log in to lvs-master`,
     `  ${ssh} root@10.213.2.250 cat /etc/hosts`,
     `  ${ssh} root@10.213.2.250 ipvsadm -Ln     # the directors are VMs: IPVS runs in their own kernel`,
-    `  ${ssh} root@10.213.2.10 curl -s http://10.213.2.254/.testpage   # from the client, through the VIP`,
+    '  curl -s http://10.213.2.254/.testpage        # through the VIP (this machine is on the lab bridge)',
     `  npx provision --inventory ${inventory} --check --diff   # a second run: nothing to change`,
     '  npx provision lab status                      # hosts and whether ssh answers',
     '  npx provision lab down                        # remove the lab and everything it made',

@@ -118,6 +118,9 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     // Round robin: every other request to each.
     expect(answers.sort()).toEqual(['web1', 'web1', 'web2', 'web2']);
     expect((await sshOk(client, `curl -s -m 5 http://${vip}/.testpage`)).trim()).toContain('Test Page');
+    // This machine is on the lab bridge too (the demo tells users to curl the VIP from here).
+    const fromHere = await fetch(`http://${vip}/who.txt`, { signal: AbortSignal.timeout(5000) });
+    expect(['web1', 'web2']).toContain((await fromHere.text()).trim());
     // Direct routing: the real servers answered from the VIP on lo and hide it from ARP.
     for (const address of [web1, web2]) {
       expect(await sshOk(address, 'ip -o -4 addr show dev lo')).toContain(`${vip}/32`);
