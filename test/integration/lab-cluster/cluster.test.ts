@@ -14,6 +14,7 @@ import { ipvsadmRules } from '../../../roles/director/render.ts';
 import { ipvsServices } from '../../../roles/director/view.ts';
 import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
+import { fetchFromHere, holdsVip as holds, ipvsTable, recapRows, waitFor } from './support.ts';
 
 const inventory = path.join(repoRoot, 'inventory', 'lab.yaml');
 const master = '10.213.2.250';
@@ -22,40 +23,13 @@ const web1 = '10.213.2.252';
 const web2 = '10.213.2.253';
 const client = '10.213.2.10';
 const vip = '10.213.2.254';
+const holdsVip = (address: string) => holds(address, vip);
 
 /** The repository's own playbook and roles, as `npm run demo` runs them (from a scratch directory, for the event files). */
 const playbook = path.join(repoRoot, 'playbooks', 'site.yml');
 // The first run installs heartbeat and ldirectord in emulated VMs: about 4 minutes here.
 const FIRST_RUN_TIMEOUT_MS = 900_000;
 const RUN_TIMEOUT_MS = 300_000;
-
-function recapRows(result: CliResult): Array<Record<string, unknown>> {
-  const recap = result.events.find((e) => e.type === 'recap') as { hosts?: Array<Record<string, unknown>> } | undefined;
-  if (!recap?.hosts) throw new Error(`no recap (exit ${result.exitCode}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
-  return recap.hosts;
-}
-
-/** Polls `check` every second until it returns a value, for at most `seconds`. */
-async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < seconds; i++) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-  throw new Error(`gave up after ${seconds} s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-const holdsVip = async (address: string) => (await sshOk(address, 'ip -o -4 addr show dev eth0')).includes(` ${vip}/`);
-
-/** `ipvsadm -Sn` on a director: its IPVS table in the form the rules are rendered in. */
-async function ipvsTable(address: string): Promise<string[]> {
-  return (await sshOk(address, 'ipvsadm -Sn')).split('\n').filter(Boolean);
-}
 
 describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site.yml)', () => {
   const env = { HA_AUTH_KEY: '' };
@@ -119,8 +93,7 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     expect(answers.sort()).toEqual(['web1', 'web1', 'web2', 'web2']);
     expect((await sshOk(client, `curl -s -m 5 http://${vip}/.testpage`)).trim()).toContain('Test Page');
     // This machine is on the lab bridge too (the demo tells users to curl the VIP from here).
-    const fromHere = await fetch(`http://${vip}/who.txt`, { signal: AbortSignal.timeout(5000) });
-    expect(['web1', 'web2']).toContain((await fromHere.text()).trim());
+    expect(['web1', 'web2']).toContain(await fetchFromHere(`http://${vip}/who.txt`));
     // Direct routing: the real servers answered from the VIP on lo and hide it from ARP.
     for (const address of [web1, web2]) {
       expect(await sshOk(address, 'ip -o -4 addr show dev lo')).toContain(`${vip}/32`);

@@ -13,8 +13,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../../src/lab/lab.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
-import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
+import { makeProject, repoRoot, runCli, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
+import { recapRows } from './support.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,12 +69,6 @@ cluster:
   realserver: { arp: sysctl }
   firewall: { manage: false }
 `;
-}
-
-function recapRows(result: CliResult): Array<Record<string, unknown>> {
-  const recap = result.events.find((e) => e.type === 'recap') as { hosts?: Array<Record<string, unknown>> } | undefined;
-  if (!recap?.hosts) throw new Error(`no recap (exit ${result.exitCode}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
-  return recap.hosts;
 }
 
 describe.skipIf(skipReason)('a source build on the lab network (ipvsadm 1.31 from Debian’s source archive)', () => {

@@ -1,0 +1,52 @@
+// What the lab cluster tests share: the recap of a run, bounded waits, and what a director holds.
+import { get } from 'node:http';
+import type { CliResult } from '../../support/project.ts';
+import { sshOk } from '../lab/support.ts';
+
+export function recapRows(result: CliResult): Array<Record<string, unknown>> {
+  const recap = result.events.find((e) => e.type === 'recap') as { hosts?: Array<Record<string, unknown>> } | undefined;
+  if (!recap?.hosts) throw new Error(`no recap (exit ${result.exitCode}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
+  return recap.hosts;
+}
+
+/** Polls `check` every second until it returns a value, for at most `seconds`. */
+export async function waitFor<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < seconds; i++) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error(`gave up after ${seconds} s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Whether the director at `address` has `vip` on its eth0. */
+export async function holdsVip(address: string, vip: string): Promise<boolean> {
+  return (await sshOk(address, 'ip -o -4 addr show dev eth0')).includes(` ${vip}/`);
+}
+
+/** `ipvsadm -Sn` on a director: its IPVS table in the form the director role renders rules in. */
+export async function ipvsTable(address: string): Promise<string[]> {
+  return (await sshOk(address, 'ipvsadm -Sn')).split('\n').filter(Boolean);
+}
+
+/**
+ * The body of GET `url` from this machine (on the lab bridge), trimmed, or '' when no reply came
+ * within 3 s. A new TCP connection each time, so that the director schedules every request.
+ */
+export function fetchFromHere(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const request = get(url, { agent: false, timeout: 3000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body.trim()));
+      response.on('error', () => resolve(''));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(''));
+  });
+}
