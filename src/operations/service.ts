@@ -134,8 +134,20 @@ function serviceProbe(names: string[]): string {
     '    [ -n "$provision_script" ] || continue',
     `    printf 'initscript\\t%s\\t%s\\n' "$provision_name" "$provision_script"`,
     // LSB status codes: 0 running, 1-3 not running (dead with a pid file, a lock file, stopped), 4 unknown.
-    '    if command -v service >/dev/null 2>&1; then service "$provision_name" status; else "$provision_script" status; fi >/dev/null 2>&1',
-    `    printf 'status\\t%s\\t%s\\n' "$provision_name" "$?"`,
+    '    provision_said=$(if command -v service >/dev/null 2>&1; then service "$provision_name" status; else "$provision_script" status; fi 2>&1)',
+    '    provision_status=$?',
+    // Some init scripts have no status action (Debian 12's keepalived prints its usage): as Ansible
+    // does, a live process of the service's pid file, or of its name, means running.
+    '    case $provision_said in *[Uu]sage:*)',
+    '      if [ "$provision_status" -ne 0 ]; then',
+    '        provision_status=3',
+    '        for provision_pid in $(cat "/run/$provision_name.pid" "/var/run/$provision_name.pid" 2>/dev/null); do',
+    '          if kill -0 "$provision_pid" 2>/dev/null; then provision_status=0; fi',
+    '        done',
+    '        if [ "$provision_status" -ne 0 ] && pidof "$provision_name" >/dev/null 2>&1; then provision_status=0; fi',
+    '      fi ;;',
+    '    esac',
+    `    printf 'status\\t%s\\t%s\\n' "$provision_name" "$provision_status"`,
     '    if command -v chkconfig >/dev/null 2>&1; then chkconfig --list "$provision_name" 2>/dev/null | provision_emit chkconfig "$provision_name"; fi',
     '    for provision_link in /etc/rc[2345].d/S[0-9][0-9]"$provision_name"; do',
     `      if [ -e "$provision_link" ] || [ -L "$provision_link" ]; then printf 'start-link\\t%s\\t%s\\n' "$provision_name" "$provision_link"; fi`,

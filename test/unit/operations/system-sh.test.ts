@@ -212,6 +212,33 @@ describe.each(shells)('under $name', (shell) => {
       }
     });
 
+    // A throwaway init script with no status action, as Debian 12's keepalived has, and a process
+    // that holds its pid file (root only: it goes in /etc/init.d and /run for the test's duration).
+    it.skipIf(process.getuid?.() !== 0 || !existsSync('/etc/init.d'))('tells by the pid file whether a service whose script has no status action runs', () => {
+      const name = `provision-nostatus-${process.pid}`;
+      const script = `/etc/init.d/${name}`;
+      const pidFile = `/run/${name}.pid`;
+      writeFileSync(script, '#!/bin/sh\ncase "$1" in start|stop) exit 0 ;; *) echo "Usage: $0 {start|stop}" >&2; exit 1 ;; esac\n');
+      chmodSync(script, 0o755);
+      const daemon = spawnSync('sh', ['-c', 'sleep 60 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }).stdout.trim();
+      try {
+        writeFileSync(pidFile, `${daemon}\n`);
+        const op = service({ name, state: 'started' });
+        expect(probeAndPlan(shell, op)).toEqual({ changed: false });
+        // No pid file (and no process of that name): stopped.
+        rmSync(pidFile);
+        expect(probeAndPlan(shell, op)).toMatchObject({ changed: true, summary: `start ${name}` });
+      } finally {
+        try {
+          process.kill(Number(daemon), 'SIGKILL');
+        } catch {
+          // killed already
+        }
+        rmSync(script, { force: true });
+        rmSync(pidFile, { force: true });
+      }
+    });
+
     it('fails clearly for a service without an init script', () => {
       const op = service({ name: 'surely-not-a-service-xyz', state: 'started' });
       expect(() => probeAndPlan(shell, op)).toThrow(
