@@ -29,6 +29,9 @@ export const MIRROR_PACKAGES = [
   'curl',
   // VM directors load ip_vs with modprobe
   'kmod',
+  // the firewall role on Debian: iptables, and netfilter-persistent to restore its rules at boot
+  'iptables',
+  'iptables-persistent',
   // the source-builds role on Debian: its build tools (roles/source-builds/recipes.ts BUILD_TOOLS)
   // and ipvsadm's libraries, for building ipvsadm from its source tarball on a lab director
   'gcc',

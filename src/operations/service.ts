@@ -108,7 +108,8 @@ interface ServiceManager {
 //   initscript <name> <path>              the init script exists
 //   status <name> <exit code>             of "service NAME status" (0: running)
 //   chkconfig <name> <chkconfig --list line>
-//   start-link <name> <path>              an /etc/rc[2-5].d/S??NAME link
+//   start-link <name> <path>              an /etc/rc[2-5S].d/S??NAME link (S: scripts that start in
+//                                          the boot runlevel, as netfilter-persistent)
 function serviceProbe(names: string[]): string {
   const list = names.map(quote).join(' ');
   return [
@@ -149,7 +150,7 @@ function serviceProbe(names: string[]): string {
     '    esac',
     `    printf 'status\\t%s\\t%s\\n' "$provision_name" "$provision_status"`,
     '    if command -v chkconfig >/dev/null 2>&1; then chkconfig --list "$provision_name" 2>/dev/null | provision_emit chkconfig "$provision_name"; fi',
-    '    for provision_link in /etc/rc[2345].d/S[0-9][0-9]"$provision_name"; do',
+    '    for provision_link in /etc/rc[2345S].d/S[0-9][0-9]"$provision_name"; do',
     `      if [ -e "$provision_link" ] || [ -L "$provision_link" ]; then printf 'start-link\\t%s\\t%s\\n' "$provision_name" "$provision_link"; fi`,
     '    done',
     '  done',

@@ -3,7 +3,8 @@
 // directors, VRRP puts the VIP on the MASTER, keepalived's HTTP_GET checks program the IPVS table
 // exactly as the description says, requests through the VIP reach both real servers with their
 // weights, the VIP moves to the BACKUP when the MASTER's keepalived stops and comes back (preempt)
-// when it returns; a second run changes nothing, and the VRRP password is printed nowhere.
+// when it returns; a second run changes nothing, and the VRRP password is printed nowhere. The
+// directors' firewalls are closed first: the firewall role must open VRRP and the service port.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/inventory/load.ts';
@@ -55,8 +56,21 @@ cluster:
     advert_int: 1
     auth: { type: PASS, pass: !env VRRP_PASS }
   realserver: { arp: sysctl, services: [nginx] }
-  firewall: { manage: false }
+  firewall: { manage: true, kind: iptables }
 `;
+
+/**
+ * The directors' firewall before the first run: closed to everything but ssh and replies (apt's
+ * downloads from the mirror). keepalived's VRRP and the clients' port 80 get through only if the
+ * firewall role opens them.
+ */
+const CLOSE_FIREWALL = [
+  '{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables; } >/dev/null 2>&1',
+  'iptables -A INPUT -i lo -j ACCEPT',
+  'iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT',
+  'iptables -A INPUT -p tcp --dport 22 -j ACCEPT',
+  'iptables -P INPUT DROP',
+].join(' && ');
 
 describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_server, LVS-DR)', () => {
   const env = { VRRP_PASS };
@@ -71,6 +85,7 @@ describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_ser
     const file = path.join(project.dir, 'inventory.yaml');
     described = ipvsadmRules(ipvsServices((await loadInventory(file, { env })).cluster!)).map((args) => args.join(' '));
     await labUp({ inventoryFile: file, env: { ...process.env, ...env } });
+    await Promise.all([master, backup].map((address) => sshOk(address, CLOSE_FIREWALL, 120_000)));
     first = await provision();
   }, FIRST_BUILD_TIMEOUT_MS + RUN_TIMEOUT_MS);
 
@@ -84,6 +99,14 @@ describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_ser
     expect(`${first.stdout}${first.stderr}${JSON.stringify(first.events)}`).not.toContain(VRRP_PASS);
     // The file that holds it is root's only.
     expect((await sshOk(master, 'stat -c %a /etc/keepalived/keepalived.conf')).trim()).toBe('600');
+    // The firewall role opened VRRP and port 80 on the VIP, now and in the rules restored at boot.
+    for (const address of [master, backup]) {
+      const live = await sshOk(address, 'iptables -S INPUT');
+      expect(live).toContain('-P INPUT DROP');
+      expect(live).toMatch(/-A INPUT -i eth0 -p (vrrp|112) .*-j ACCEPT/);
+      expect(live).toMatch(new RegExp(`-A INPUT -d ${vip.replace(/\./g, '\\.')}/32 -p tcp -m tcp --dport 80 .*-j ACCEPT`));
+      expect(await sshOk(address, 'cat /etc/iptables/rules.v4')).toMatch(/--dport 80/);
+    }
   });
 
   it('puts the VIP on the MASTER and programs IPVS as the description says on both directors', async () => {

@@ -13,4 +13,8 @@ describe('the lab mirror', () => {
     const available = new Set<string>([...MIRROR_PACKAGES, ...ROOTFS_PACKAGES, 'tar', 'gzip']);
     expect(wanted.filter((name) => !available.has(name))).toEqual([]);
   });
+
+  it('serves what the firewall role installs on a Debian 12 host', () => {
+    for (const name of ['iptables', 'iptables-persistent']) expect(MIRROR_PACKAGES).toContain(name);
+  });
 });

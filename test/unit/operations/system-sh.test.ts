@@ -194,11 +194,11 @@ describe.each(shells)('under $name', (shell) => {
 
   describe('service', () => {
     // The init scripts of this machine and what they say, read without the probe: an S link in
-    // /etc/rc[2-5].d means enabled, "status" exiting 0 means running.
+    // /etc/rc[2-5S].d means enabled, "status" exiting 0 means running.
     const scripts = existsSync('/etc/init.d')
       ? readdirSync('/etc/init.d').filter((name) => /^[a-z0-9][a-z0-9.-]*$/.test(name) && !name.includes('dpkg-') && name !== 'README')
       : [];
-    const startLinks = ['/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d'].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
+    const startLinks = ['/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d', '/etc/rcS.d'].flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []));
 
     it.skipIf(scripts.length === 0)('sees the enabled and running state of the real init scripts', () => {
       for (const name of scripts.slice(0, 4)) {
