@@ -12,8 +12,9 @@
 // are the manager's (haresources, keepalived's virtual_ipaddress, lvs.cf's nat_router).
 //
 // The role does nothing on hosts that are not directors of the cluster.
-import { defineRole, ops, type Facts, type RoleContext, type Task } from '../../src/index.ts';
+import { defineRole, ops, type Facts, type Task } from '../../src/index.ts';
 import { isDirector, type Cluster } from '../../src/cluster/model.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { renderDebianDefaults, renderIpvsadmDropIn, renderLvsScript, renderLvsUnit, renderRulesFile } from './render.ts';
 import { heldAddresses, ipvsServices } from './view.ts';
 
@@ -31,11 +32,6 @@ const isSystemd = (facts: Facts) => facts.init === 'systemd';
 /** EL7 on: ipvsadm.service saves the live table over the rules file when it stops. */
 const isSystemdEl = (facts: Facts) => isEl(facts) && isSystemd(facts);
 
-function clusterOf(ctx: RoleContext<Record<string, unknown>>): Cluster {
-  const cluster = (ctx as { cluster?: Cluster }).cluster;
-  if (cluster === undefined) throw new Error('the inventory has no cluster: section; the director role renders the IPVS rules from it');
-  return cluster;
-}
 
 /** ipvsadm -R adds to the table (an existing service is an error), so the table is cleared first. */
 const loadRulesCommand = {
@@ -48,7 +44,7 @@ export default defineRole({
   name: 'director',
   defaults: {},
   tasks: (ctx) => {
-    const cluster = clusterOf(ctx);
+    const cluster = clusterOf(ctx, 'director');
     if (!isDirector(cluster, ctx.host.name)) return [];
     const services = ipvsServices(cluster);
     const rulesAtBoot = cluster.ipvs_rules_at_boot;

@@ -4,18 +4,14 @@
 // Everything comes from the cluster description (ctx.cluster). The role does nothing on hosts that
 // are not directors of the cluster, or when the cluster's manager is another one, so that a play
 // can list every manager's role for the directors.
-import { defineRole, ops, type Facts, type RoleContext } from '../../src/index.ts';
+import { defineRole, ops, type Facts } from '../../src/index.ts';
 import { isDirector, type Cluster } from '../../src/cluster/model.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { renderKeepalivedConf } from './render.ts';
 import { keepalivedDialect, keepalivedView } from './view.ts';
 
 export const keepalivedConfPath = '/etc/keepalived/keepalived.conf';
 
-function clusterOf(ctx: RoleContext<Record<string, unknown>>): Cluster {
-  const cluster = (ctx as { cluster?: Cluster }).cluster;
-  if (cluster === undefined) throw new Error('the inventory has no cluster: section; the keepalived role renders keepalived.conf from it');
-  return cluster;
-}
 
 /** keepalived.conf of `host` for a host of `facts`' platform. */
 export function keepalivedConf(cluster: Cluster, host: string, facts: Facts): string {
@@ -26,7 +22,7 @@ export default defineRole({
   name: 'keepalived',
   defaults: {},
   tasks: (ctx) => {
-    const cluster = clusterOf(ctx);
+    const cluster = clusterOf(ctx, 'keepalived');
     const host = ctx.host.name;
     if (cluster.manager !== 'keepalived' || !isDirector(cluster, host)) return [];
     const packages = [

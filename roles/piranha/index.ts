@@ -5,8 +5,9 @@
 // piranha was dropped after RHEL 6 and never packaged for Debian or Ubuntu: there the role stops
 // at lvs.cf with a message that says to use keepalived. It does nothing on hosts that are not
 // directors of the cluster, or when the cluster's manager is another one.
-import { defineRole, ops, OperationError, type Facts, type RoleContext } from '../../src/index.ts';
+import { defineRole, ops, OperationError, type Facts } from '../../src/index.ts';
 import { isDirector, type Cluster } from '../../src/cluster/model.ts';
+import { clusterOf } from '../../src/cluster/role.ts';
 import { renderLvsCf } from './render.ts';
 import { lvsCfView } from './view.ts';
 
@@ -15,11 +16,6 @@ export const lvsCfPath = '/etc/sysconfig/ha/lvs.cf';
 /** piranha is in the base repositories of EL5 and EL6 (the Cluster / Load Balancer channels on RHEL). */
 export const piranhaPackaged = (facts: Facts): boolean => facts.os.family === 'el' && facts.os.major <= 6;
 
-function clusterOf(ctx: RoleContext<Record<string, unknown>>): Cluster {
-  const cluster = (ctx as { cluster?: Cluster }).cluster;
-  if (cluster === undefined) throw new Error('the inventory has no cluster: section; the piranha role renders lvs.cf from it');
-  return cluster;
-}
 
 /** lvs.cf for a host of `facts`' platform; refuses the platforms that have no piranha. */
 export function lvsCf(cluster: Cluster, facts: Facts): string {
@@ -36,7 +32,7 @@ export default defineRole({
   name: 'piranha',
   defaults: {},
   tasks: (ctx) => {
-    const cluster = clusterOf(ctx);
+    const cluster = clusterOf(ctx, 'piranha');
     if (cluster.manager !== 'piranha' || !isDirector(cluster, ctx.host.name)) return [];
     // The piranha package requires ipvsadm; a source-built ipvsadm is the source-builds role's.
     const packages = ['piranha', ...(cluster.install.ipvsadm.from === 'packages' ? ['ipvsadm'] : [])];
