@@ -32,7 +32,6 @@ const isSystemd = (facts: Facts) => facts.init === 'systemd';
 /** EL7 on: ipvsadm.service saves the live table over the rules file when it stops. */
 const isSystemdEl = (facts: Facts) => isEl(facts) && isSystemd(facts);
 
-
 /** ipvsadm -R adds to the table (an existing service is an error), so the table is cleared first. */
 const loadRulesCommand = {
   el: `ipvsadm -C\nipvsadm -R < ${elRulesPath}`,

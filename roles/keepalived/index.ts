@@ -12,7 +12,6 @@ import { keepalivedDialect, keepalivedView } from './view.ts';
 
 export const keepalivedConfPath = '/etc/keepalived/keepalived.conf';
 
-
 /** keepalived.conf of `host` for a host of `facts`' platform. */
 export function keepalivedConf(cluster: Cluster, host: string, facts: Facts): string {
   return renderKeepalivedConf(keepalivedView(cluster, host), keepalivedDialect(cluster.install.keepalived, facts));

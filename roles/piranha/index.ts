@@ -16,7 +16,6 @@ export const lvsCfPath = '/etc/sysconfig/ha/lvs.cf';
 /** piranha is in the base repositories of EL5 and EL6 (the Cluster / Load Balancer channels on RHEL). */
 export const piranhaPackaged = (facts: Facts): boolean => facts.os.family === 'el' && facts.os.major <= 6;
 
-
 /** lvs.cf for a host of `facts`' platform; refuses the platforms that have no piranha. */
 export function lvsCf(cluster: Cluster, facts: Facts): string {
   if (!piranhaPackaged(facts)) {

@@ -47,12 +47,12 @@ export function service(options: ServiceOptions): Operation {
     probe: () => serviceProbe(names),
     plan(facts: Facts, probed: ProbeOutput, atPlayStart?: ProbeOutput): Plan {
       const name = typeof options.name === 'string' ? options.name : pickForPlatform(options.name, facts, { noun: 'service name', option: 'name' });
-      if (ifRunning && (state === 'restarted' || state === 'reloaded')) {
-        const before = managerFor(facts, parseRecords((atPlayStart ?? probed).stdout)).status(name);
-        if (!before.installed || !before.running) return noChange(`${name} was not running when the play began`);
-      }
       const manager = managerFor(facts, parseRecords(probed.stdout));
       const status = manager.status(name);
+      if (ifRunning && (state === 'restarted' || state === 'reloaded')) {
+        const before = atPlayStart === undefined ? status : managerFor(facts, parseRecords(atPlayStart.stdout)).status(name);
+        if (!before.installed || !before.running) return noChange(`${name} was not running when the play began`);
+      }
       if (!status.installed) {
         throw new OperationError(
           `service ${name} is not installed on ${facts.os.pretty || 'the host'} (${manager.missing(name)}); install its package first, e.g. with a packages task before this one`,

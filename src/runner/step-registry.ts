@@ -12,7 +12,7 @@ export const LOCK_PATH_SH = `__provision_lock=/var/lock/provision.lock
 { [ -d /var/lock ] && [ -w /var/lock ]; } || __provision_lock=/tmp/provision.lock`;
 
 /** How long a lock holder whose run is gone waits for that run's last step (a source build in a slow VM takes a while). */
-export const STEP_WAIT_SECONDS = 3600;
+const STEP_WAIT_SECONDS = 3600;
 
 /**
  * For apply scripts: registers the script and sets $__provision_sink, where each step's output goes

@@ -14,19 +14,11 @@ import { ipvsadmRules } from '../../../roles/director/render.ts';
 import { ipvsServices } from '../../../roles/director/view.ts';
 import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
-import { fetchFromHere, holdsVip as holds, ipvsTable, recapRows, waitFor } from './support.ts';
+import { fetchFromHere, holdsVip, ipvsTable, LAB_ADDRESSES, recapRows, sitePlaybook, waitFor } from './support.ts';
 
 const inventory = path.join(repoRoot, 'inventory', 'lab.yaml');
-const master = '10.213.2.250';
-const backup = '10.213.2.251';
-const web1 = '10.213.2.252';
-const web2 = '10.213.2.253';
-const client = '10.213.2.10';
-const vip = '10.213.2.254';
-const holdsVip = (address: string) => holds(address, vip);
+const { master, backup, web1, web2, client, vip } = LAB_ADDRESSES;
 
-/** The repository's own playbook and roles, as `npm run demo` runs them (from a scratch directory, for the event files). */
-const playbook = path.join(repoRoot, 'playbooks', 'site.yml');
 // The first run installs heartbeat and ldirectord in emulated VMs: about 4 minutes here.
 const FIRST_RUN_TIMEOUT_MS = 900_000;
 const RUN_TIMEOUT_MS = 300_000;
@@ -34,7 +26,7 @@ const RUN_TIMEOUT_MS = 300_000;
 describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site.yml)', () => {
   const env = { HA_AUTH_KEY: '' };
   const provision = (args: string[] = [], onSpawn?: (child: ChildProcess) => void) =>
-    runCli(project, ['--inventory', inventory, playbook, ...args], { env, ...(onSpawn ? { onSpawn } : {}) });
+    runCli(project, ['--inventory', inventory, sitePlaybook, ...args], { env, ...(onSpawn ? { onSpawn } : {}) });
   let project: Project;
   let described: string[];
   let first: CliResult;

@@ -11,15 +11,11 @@ import { loadInventory } from '../../../src/inventory/load.ts';
 import { labDown, labUp } from '../../../src/lab/lab.ts';
 import { ipvsadmRules } from '../../../roles/director/render.ts';
 import { ipvsServices } from '../../../roles/director/view.ts';
-import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
+import { makeProject, runCli, type CliResult, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, sshOk } from '../lab/support.ts';
-import { fetchFromHere, holdsVip as holds, ipvsTable, recapRows, waitFor } from './support.ts';
+import { fetchFromHere, holdsVip, ipvsTable, LAB_ADDRESSES, recapRows, sitePlaybook, waitFor } from './support.ts';
 
-const master = '10.213.2.250';
-const backup = '10.213.2.251';
-const vip = '10.213.2.254';
-const holdsVip = (address: string) => holds(address, vip);
-const playbook = path.join(repoRoot, 'playbooks', 'site.yml');
+const { master, backup, web1, web2, vip } = LAB_ADDRESSES;
 const RUN_TIMEOUT_MS = 600_000;
 /** The VRRP password (PASS authentication takes at most 8 characters). */
 const VRRP_PASS = 'Lab-8chr';
@@ -34,8 +30,8 @@ const inventory = `all:
         lvs-backup: { address: ${backup}, lab: { kind: vm } }
     realservers:
       hosts:
-        web1: { address: 10.213.2.252, lab: { kind: namespace } }
-        web2: { address: 10.213.2.253, lab: { kind: namespace } }
+        web1: { address: ${web1}, lab: { kind: namespace } }
+        web2: { address: ${web2}, lab: { kind: namespace } }
 
 cluster:
   name: kalab
@@ -77,7 +73,7 @@ describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_ser
   let project: Project;
   let described: string[];
   let first: CliResult;
-  const provision = () => runCli(project, ['--inventory', 'inventory.yaml', playbook], { env });
+  const provision = () => runCli(project, ['--inventory', 'inventory.yaml', sitePlaybook], { env });
 
   beforeAll(async () => {
     assertNoLabRunning();
@@ -123,7 +119,7 @@ describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_ser
   }, 180_000);
 
   it('balances by weight: 3 of every 4 requests go to web1', async () => {
-    for (const [address, name] of [['10.213.2.252', 'web1'], ['10.213.2.253', 'web2']] as const) await sshOk(address, `echo ${name} > /var/www/html/who.txt`);
+    for (const [address, name] of [[web1, 'web1'], [web2, 'web2']] as const) await sshOk(address, `echo ${name} > /var/www/html/who.txt`);
     const answers: string[] = [];
     for (let i = 0; i < 8; i++) answers.push(await fetchFromHere(`http://${vip}/who.txt`));
     expect(answers.filter((a) => a === 'web1')).toHaveLength(6);

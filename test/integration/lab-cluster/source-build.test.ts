@@ -13,19 +13,18 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labUp } from '../../../src/lab/lab.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
-import { makeProject, repoRoot, runCli, type Project } from '../../support/project.ts';
+import { makeProject, runCli, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
-import { recapRows } from './support.ts';
+import { LAB_ADDRESSES, recapRows, sitePlaybook } from './support.ts';
 
 const execFileAsync = promisify(execFile);
 
 const ARCHIVE = 'ipvsadm_1.31.orig.tar.gz';
 /** The SHA-256 of Debian's ipvsadm 1.31 source archive (bookworm's ipvsadm 1:1.31-1). */
 const ARCHIVE_SHA256 = '7276bcf214f31051188b2e44f11029e57303f37e54126e517000c1b2123a6d4e';
-const BRIDGE_ADDRESS = '10.213.2.1';
+const BRIDGE_ADDRESS = LAB_ADDRESSES.bridge;
 const SERVER_PORT = 8214;
-const builder = '10.213.2.250';
-const playbook = path.join(repoRoot, 'playbooks', 'site.yml');
+const builder = LAB_ADDRESSES.master;
 const RUN_TIMEOUT_MS = 900_000;
 
 /**
@@ -55,7 +54,7 @@ function inventory(): string {
   vars: { boot_method: init-script }
   hosts:
     builder: { address: ${builder}, lab: { kind: vm } }
-    web: { address: 10.213.2.252, lab: { kind: namespace } }
+    web: { address: ${LAB_ADDRESSES.web1}, lab: { kind: namespace } }
 
 cluster:
   name: built
@@ -63,7 +62,7 @@ cluster:
   directors: [builder]
   network: { interface: eth0, prefix: 24 }
   virtual_services:
-    - { vip: 10.213.2.254, port: 80, scheduler: wrr, forwarding: dr, realservers: [{ host: web, weight: 3 }] }
+    - { vip: ${LAB_ADDRESSES.vip}, port: 80, scheduler: wrr, forwarding: dr, realservers: [{ host: web, weight: 3 }] }
   install:
     ipvsadm: { from: source, version: "1.31", url: "http://${BRIDGE_ADDRESS}:${SERVER_PORT}/${ARCHIVE}", sha256: ${ARCHIVE_SHA256} }
   realserver: { arp: sysctl }
@@ -76,7 +75,7 @@ describe.skipIf(skipReason)('a source build on the lab network (ipvsadm 1.31 fro
   let server: Server | undefined;
   let served: Buffer;
   const requests: string[] = [];
-  const provision = () => runCli(project, ['--inventory', 'inventory.yaml', playbook]);
+  const provision = () => runCli(project, ['--inventory', 'inventory.yaml', sitePlaybook]);
 
   beforeAll(async () => {
     assertNoLabRunning();

@@ -1,7 +1,22 @@
 // What the lab cluster tests share: the recap of a run, bounded waits, and what a director holds.
 import { get } from 'node:http';
-import type { CliResult } from '../../support/project.ts';
+import path from 'node:path';
+import { repoRoot, type CliResult } from '../../support/project.ts';
 import { sshOk } from '../lab/support.ts';
+
+/** The addresses of inventory/lab.yaml, which every lab cluster test's hosts take; bridge is this machine's. */
+export const LAB_ADDRESSES = {
+  master: '10.213.2.250',
+  backup: '10.213.2.251',
+  web1: '10.213.2.252',
+  web2: '10.213.2.253',
+  client: '10.213.2.10',
+  vip: '10.213.2.254',
+  bridge: '10.213.2.1',
+} as const;
+
+/** The repository's own playbook, which the tests run as users do. */
+export const sitePlaybook = path.join(repoRoot, 'playbooks', 'site.yml');
 
 export function recapRows(result: CliResult): Array<Record<string, unknown>> {
   const recap = result.events.find((e) => e.type === 'recap') as { hosts?: Array<Record<string, unknown>> } | undefined;
@@ -25,7 +40,7 @@ export async function waitFor<T>(what: string, seconds: number, check: () => Pro
 }
 
 /** Whether the director at `address` has `vip` on its eth0. */
-export async function holdsVip(address: string, vip: string): Promise<boolean> {
+export async function holdsVip(address: string, vip: string = LAB_ADDRESSES.vip): Promise<boolean> {
   return (await sshOk(address, 'ip -o -4 addr show dev eth0')).includes(` ${vip}/`);
 }
 
