@@ -7,8 +7,30 @@
 // Key names follow the programs' own vocabulary (ha.cf, ldirectord.cf, keepalived.conf, lvs.cf)
 // so that a tutorial's settings can be carried over as they are.
 import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
-import { HostName } from '../inventory/schema.ts';
 import { NamedMap, StringEnum } from '../inventory/validate.ts';
+import {
+  ArchiveUrl,
+  CheckRequest,
+  CheckText,
+  ConfigureArgument,
+  DevicePath,
+  EmailAddress,
+  HaResource,
+  HostName,
+  HostOrAddress,
+  InterfaceName,
+  Ipv4,
+  IPV4_PATTERN,
+  NannyText,
+  SharedKey,
+  SimpleName,
+  TargetPath,
+  UrlPath,
+  VirtualHost,
+  VrrpPassword,
+} from '../inventory/value-types.ts';
+
+export { Ipv4, IPV4_PATTERN, InterfaceName };
 
 export const MANAGERS = ['heartbeat', 'keepalived', 'piranha', 'none'] as const;
 export const PROTOCOLS = ['tcp', 'udp', 'fwmark'] as const;
@@ -34,24 +56,17 @@ export const PIRANHA_DEBUG_LEVELS = ['NONE', 'LOW', 'HIGH'] as const;
 
 // --- scalars ----------------------------------------------------------------------------------
 
-const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-export const IPV4_PATTERN = `^${OCTET}(\\.${OCTET}){3}$`;
-
-export const Ipv4 = (expected = 'an IPv4 address, e.g. 192.168.2.254') => Type.String({ pattern: IPV4_PATTERN, expected });
+// The grammars of strings (addresses, names, paths, the programs' text values) are in
+// src/inventory/value-types.ts, shared with the inventory's schema.
 /** A dotted netmask; model.ts checks that its bits are contiguous. */
 export const Netmask = Type.String({ pattern: IPV4_PATTERN, expected: 'a netmask in dotted form, e.g. 255.255.255.255' });
 export const Prefix = Type.Integer({ minimum: 0, maximum: 32, expected: 'a prefix length 0-32, e.g. 24' });
 export const Port = Type.Integer({ minimum: 1, maximum: 65535, expected: 'a port number 1-65535' });
-/** Interface names as the programs take them; an alias such as eth0:0 is allowed. */
-export const InterfaceName = Type.String({ pattern: '^[A-Za-z0-9_.@-]+(:[0-9]+)?$', maxLength: 15, expected: 'a network interface name, e.g. eth0 (or an alias, eth0:0)' });
 const Seconds = (expected = 'a whole number of seconds, at least 1') => Type.Integer({ minimum: 1, maximum: 86400, expected });
-const Text = (expected: string) => Type.String({ minLength: 1, expected });
-/** A secret: write it with `!env NAME` (or a {{ variable }} of group all that is): never in clear. */
-const Secret = (expected: string) => Type.String({ minLength: 1, expected });
-const AbsolutePath = (expected: string) => Type.String({ pattern: '^/', expected });
-const ServiceName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.@-]*$', expected: 'a service (init script or unit) name, e.g. httpd' });
+const AbsolutePath = TargetPath;
+const ServiceName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.@-]*$', maxLength: 255, expected: 'a service (init script or unit) name, e.g. httpd' });
 const Sha256 = Type.String({ pattern: '^[0-9a-fA-F]{64}$', expected: 'the SHA-256 of the archive: 64 hex digits' });
-const Url = Type.String({ pattern: '^(https?|ftp)://\\S+$', expected: 'an http, https or ftp URL of a source archive' });
+const Url = ArchiveUrl;
 
 /** A mapping from director (inventory host) names to values. */
 const PerDirector = <T extends TSchema>(value: T, expected: string) => NamedMap(HostName, value, { expected });
@@ -73,7 +88,7 @@ export const RealServerEntry = Section(
     /** default 1; 0 takes the server out of rotation (quiesced) */
     weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, expected: 'a weight 0-65535' })),
     /** piranha's server block name; default: the host name or the address */
-    name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', expected: 'a name of letters, digits, _ . -' })),
+    name: Type.Optional(SimpleName('a name of letters, digits, _ . -')),
   },
   'a real server: { host: web1 } (an inventory host) or { address: 192.168.2.252 }, with optional port and weight',
 );
@@ -102,7 +117,7 @@ export type Persistence = Static<typeof Persistence>;
 
 export const KeepalivedUrl = Section(
   {
-    path: Type.String({ pattern: '^/', expected: 'the URL path to fetch, starting with /, e.g. /lvs_testpage.html' }),
+    path: UrlPath,
     status_code: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, expected: 'an HTTP status code, e.g. 200' })),
     /** the MD5 of the page (genhash prints it) */
     digest: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$', expected: 'an MD5 digest: 32 hex digits (genhash prints it)' })),
@@ -122,10 +137,10 @@ export const HealthCheck = Section(
     checktype: Type.Optional(StringEnum(LDIRECTORD_CHECKTYPES)),
     service: Type.Optional(StringEnum(LDIRECTORD_SERVICES)),
     /** the page requested from each real server, e.g. lvs_testpage.html (the real server role writes it) */
-    request: Type.Optional(Text('the page to request, e.g. lvs_testpage.html')),
+    request: Type.Optional(CheckRequest),
     /** what the page must contain, e.g. "Test Page" */
-    receive: Type.Optional(Text('the text the page must contain, e.g. Test Page')),
-    virtualhost: Type.Optional(Text('the Host: header to send, e.g. www.example.com')),
+    receive: Type.Optional(CheckText),
+    virtualhost: Type.Optional(VirtualHost),
     checkport: Type.Optional(Port),
     checkinterval: Type.Optional(Seconds()),
     checktimeout: Type.Optional(Seconds()),
@@ -142,8 +157,8 @@ export const HealthCheck = Section(
     /** seconds between checks (virtual_server delay_loop) */
     delay_loop: Type.Optional(Seconds()),
     // piranha (lvs.cf, per virtual)
-    send: Type.Optional(Text('what nanny sends, e.g. "GET / HTTP/1.0\\r\\n\\r\\n"')),
-    expect: Type.Optional(Text('what nanny expects in the reply, e.g. HTTP')),
+    send: Type.Optional(NannyText),
+    expect: Type.Optional(NannyText),
     timeout: Type.Optional(Seconds()),
     reentry: Type.Optional(Seconds()),
     load_monitor: Type.Optional(StringEnum(['none', 'uptime', 'ruptime', 'rup'] as const)),
@@ -155,7 +170,7 @@ export type HealthCheck = Static<typeof HealthCheck>;
 export const VirtualService = Section(
   {
     /** names the service (piranha's virtual block, comments); default <protocol>_<vip>_<port> */
-    name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', expected: 'a name of letters, digits, _ . -' })),
+    name: Type.Optional(SimpleName('a name of letters, digits, _ . -')),
     vip: Ipv4('the virtual IP address clients connect to, e.g. 192.168.2.254'),
     /** default: the cluster network's prefix */
     vip_prefix: Type.Optional(Prefix),
@@ -236,7 +251,7 @@ export type McastPath = Static<typeof McastPath>;
 
 export const SerialPath = Section(
   {
-    device: Type.String({ pattern: '^/dev/\\S+$', expected: 'a serial device, e.g. /dev/ttyS0' }),
+    device: DevicePath,
     /** default 19200 */
     baud: Type.Optional(StringEnum(['9600', '19200', '38400', '57600', '115200'] as const, { expected: 'a baud rate as a string: "9600", "19200", "38400", "57600" or "115200"' })),
   },
@@ -249,7 +264,7 @@ export const AuthKeys = Section(
     /** default sha1 */
     method: Type.Optional(StringEnum(AUTH_METHODS)),
     /** the shared key (sha1, md5): a secret, write it with !env */
-    key: Type.Optional(Secret('the shared key, read from the environment: key: !env HA_AUTH_KEY')),
+    key: Type.Optional(SharedKey('the shared key, read from the environment: key: !env HA_AUTH_KEY')),
     /** crc authenticates nothing; it is refused unless this is true (physically isolated heartbeat links only) */
     allow_crc: Type.Optional(Type.Boolean()),
   },
@@ -259,7 +274,7 @@ export type AuthKeys = Static<typeof AuthKeys>;
 
 export const PingGroup = Section(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$', expected: 'a group name, e.g. group1' }),
+    name: SimpleName('a group name, e.g. group1'),
     addresses: Type.Array(Ipv4(), { minItems: 1, expected: 'a non-empty list of addresses to ping' }),
   },
   'a ping group: { name: group1, addresses: [192.168.2.1, 192.168.2.2] }',
@@ -306,9 +321,9 @@ export const Heartbeat = Section(
     /** add LVSSyncDaemonSwap::master to haresources (IPVS connection sync follows the VIP); default false */
     lvs_sync_daemon: Type.Optional(Type.Boolean()),
     /** further haresources after the VIP and ldirectord, e.g. [httpd] (heartbeat starts them on the active node) */
-    resources: Type.Optional(Type.Array(Type.String({ pattern: '^\\S+$', expected: 'a haresources resource, e.g. httpd or Filesystem::/dev/sda1::/data::ext3' }))),
+    resources: Type.Optional(Type.Array(HaResource)),
     /** a director's heartbeat node name (its `uname -n`) when it is not the inventory name */
-    node_names: Type.Optional(PerDirector(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9.-]*$', expected: 'a node name as `uname -n` prints it' }), 'a mapping of director names to their `uname -n`')),
+    node_names: Type.Optional(PerDirector(Type.String({ pattern: HostName.pattern, maxLength: HostName.maxLength, expected: 'a node name as `uname -n` prints it (a host name)' }), 'a mapping of director names to their `uname -n`')),
   },
   'the heartbeat settings: paths (ucast, bcast, mcast, serial), timings and authkeys',
 );
@@ -328,7 +343,7 @@ export const Ldirectord = Section(
     autoreload: Type.Optional(Type.Boolean()),
     /** default /var/log/ldirectord.log */
     logfile: Type.Optional(AbsolutePath('a log file path, e.g. /var/log/ldirectord.log')),
-    emailalert: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', expected: 'an e-mail address' })),
+    emailalert: Type.Optional(EmailAddress),
   },
   'the ldirectord settings: { checkinterval: 10, checktimeout: 5, quiescent: false }',
 );
@@ -341,16 +356,16 @@ export const VrrpAuth = Section(
     /** default PASS */
     type: Type.Optional(StringEnum(VRRP_AUTH_TYPES)),
     /** a secret: write it with !env; keepalived uses at most 8 characters */
-    pass: Secret('the VRRP password, read from the environment: pass: !env VRRP_PASS'),
+    pass: VrrpPassword('the VRRP password, read from the environment: pass: !env VRRP_PASS'),
   },
   'the VRRP authentication: { type: PASS, pass: !env VRRP_PASS }',
 );
 
 export const NotificationEmail = Section(
   {
-    to: Type.Array(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', expected: 'an e-mail address' }), { minItems: 1, expected: 'a non-empty list of e-mail addresses' }),
-    from: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', expected: 'an e-mail address' }),
-    smtp_server: Text('the SMTP server, e.g. 127.0.0.1'),
+    to: Type.Array(EmailAddress, { minItems: 1, expected: 'a non-empty list of e-mail addresses' }),
+    from: EmailAddress,
+    smtp_server: HostOrAddress('the SMTP server: a host name or an IPv4 address, e.g. 127.0.0.1'),
     /** default 30 */
     smtp_connect_timeout: Type.Optional(Seconds()),
   },
@@ -360,7 +375,7 @@ export const NotificationEmail = Section(
 export const Keepalived = Section(
   {
     /** the vrrp_instance name; default VI_1 */
-    instance: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', expected: 'an instance name, e.g. VI_1' })),
+    instance: Type.Optional(SimpleName('an instance name, e.g. VI_1')),
     /** default: the cluster network's interface */
     interface: Type.Optional(InterfaceName),
     virtual_router_id: Type.Integer({ expected: 'the VRRP router id, an integer 1-255 (the same on both directors, unique on the network)' }),
@@ -376,7 +391,7 @@ export const Keepalived = Section(
     /** a returning higher-priority director does not take the VIP back; needs state BACKUP on every director */
     nopreempt: Type.Optional(Type.Boolean()),
     /** global_defs router_id; default: the host's inventory name */
-    router_id: Type.Optional(Type.String({ pattern: '^\\S+$', expected: 'a router id without spaces, e.g. LVS_DEVEL' })),
+    router_id: Type.Optional(SimpleName('a router id of letters, digits, _ . -, e.g. LVS_DEVEL')),
     notification_email: Type.Optional(NotificationEmail),
   },
   'the keepalived settings: { virtual_router_id: 51, priority: {...}, auth: {...} }',
@@ -413,7 +428,7 @@ export const RealServerSettings = Section(
     /** interfaces that get arp_ignore/arp_announce besides `all`; default: the cluster network's interface */
     arp_interfaces: Type.Optional(Type.Array(InterfaceName)),
     /** the loopback alias that holds the VIP on DR real servers; default lo:0 (TUN uses tunl0) */
-    loopback_alias: Type.Optional(Type.String({ pattern: '^lo(:[0-9]+)?$', expected: 'a loopback alias, e.g. lo:0' })),
+    loopback_alias: Type.Optional(Type.String({ pattern: '^lo(:[0-9]{1,4})?$', expected: 'a loopback alias, e.g. lo:0' })),
     /** default gateway of the real servers; default: network.gateway (DR/TUN), nat.gateway (NAT) */
     gateway: Type.Optional(Ipv4('the real servers\' default gateway')),
     /** services the real servers run, enabled at boot (e.g. [httpd]) */
@@ -435,9 +450,9 @@ export const ComponentInstall = Section(
     url: Type.Optional(Url),
     sha256: Type.Optional(Sha256),
     /** the archive's version, for the build directory name, e.g. 1.24 */
-    version: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]+$', expected: 'a version, e.g. 3.0.4' })),
+    version: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]+$', maxLength: 64, expected: 'a version, e.g. 3.0.4' })),
     /** arguments added to ./configure */
-    configure_args: Type.Optional(Type.Array(Type.String())),
+    configure_args: Type.Optional(Type.Array(ConfigureArgument)),
   },
   'how to install a component: { from: packages } or { from: source, url: ..., sha256: ... }',
 );
@@ -446,7 +461,7 @@ export type ComponentInstall = Static<typeof ComponentInstall>;
 export const PerlModule = Section(
   {
     /** the module's name, e.g. Socket6 */
-    name: Type.String({ pattern: '^[A-Za-z0-9_:-]+$', expected: 'a Perl module or distribution name, e.g. Socket6' }),
+    name: Type.String({ pattern: '^[A-Za-z0-9_:-]+$', maxLength: 128, expected: 'a Perl module or distribution name, e.g. Socket6' }),
     url: Url,
     sha256: Sha256,
   },
@@ -489,7 +504,7 @@ export type Firewall = Static<typeof Firewall>;
 
 export const ClusterFile = Section(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', expected: 'a cluster name of letters, digits, _ . - (e.g. web)' }),
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64, expected: 'a cluster name of letters, digits, _ . - (e.g. web)' }),
     /** heartbeat (+ ldirectord), keepalived, piranha (pulse), or none (ipvsadm rules restored at boot) */
     manager: StringEnum(MANAGERS),
     /** inventory host names, the primary first */

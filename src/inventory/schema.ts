@@ -2,33 +2,37 @@
 // and of its TypeScript types (Static<>). The resolved model the runner uses is in model.ts.
 import { Type, type Static } from '@sinclair/typebox';
 import { NamedMap, StringEnum, Vars } from './validate.ts';
+import { ConnectAddress, ControllerPath, HostName, SimpleName, UserName } from './value-types.ts';
 
 export const TRANSPORTS = ['local', 'ssh', 'docker', 'vagrant'] as const;
 export const HOST_KEY_CHECKING = ['strict', 'accept-new', 'off'] as const;
 /** Old targets whose sshd needs legacy algorithms (CentOS 5: diffie-hellman-group1-sha1, ssh-rsa, CBC ciphers). */
 export const LEGACY_PROFILES = ['centos5'] as const;
 
-// Host and group names appear in host patterns, where these characters are operators or wildcards.
-const NAME_PATTERN = '^[^\\s:,!&*?\\[\\]~]+$';
-const NAME_WORDS = 'without spaces or any of : , ! & * ? [ ] ~ (they have a meaning in host patterns)';
-export const HostName = Type.String({ pattern: NAME_PATTERN, expected: `a host name ${NAME_WORDS}` });
-export const GroupName = Type.String({ pattern: NAME_PATTERN, expected: `a group name ${NAME_WORDS}` });
+// A host's inventory name becomes its hostname (the base role) and heartbeat's node name, so it is
+// a host name as RFC 1123 defines it (value-types.ts). Group names never reach a target, but they
+// appear in host patterns, where these characters are operators or wildcards.
+export { HostName };
+export const GroupName = Type.String({
+  pattern: '^[^\\s\\x00-\\x1f\\x7f:,!&*?\\[\\]~]+$',
+  maxLength: 255,
+  expected: 'a group name without spaces, control characters or any of : , ! & * ? [ ] ~ (they have a meaning in host patterns)',
+});
 
 const EnvName = Type.String({
   pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
   expected: 'the name of an environment variable (letters, digits and _)',
 });
-const NonEmpty = (expected: string) => Type.String({ minLength: 1, pattern: '^\\S', expected });
 const Seconds = (max: number) => Type.Number({ exclusiveMinimum: 0, maximum: max, expected: `a number of seconds above 0, at most ${max}` });
 
 export const SshSettings = Type.Object(
   {
     host_key_checking: Type.Optional(StringEnum(HOST_KEY_CHECKING)),
-    known_hosts: Type.Optional(NonEmpty('the path of a known_hosts file')),
+    known_hosts: Type.Optional(ControllerPath('the path of a known_hosts file')),
     connect_timeout: Type.Optional(Seconds(3600)),
     command_timeout: Type.Optional(Seconds(7 * 24 * 3600)),
     legacy: Type.Optional(StringEnum(LEGACY_PROFILES)),
-    jump: Type.Optional(Type.String({ minLength: 1, expected: 'the name of another host of this inventory' })),
+    jump: Type.Optional(Type.String({ pattern: HostName.pattern, maxLength: HostName.maxLength, expected: 'the name of another host of this inventory' })),
   },
   { additionalProperties: false },
 );
@@ -38,7 +42,7 @@ export const DockerSettings = Type.Object(
   {
     host: Type.Optional(
       Type.String({
-        pattern: '^(unix:///.+|tcp://\\S+:[0-9]+/?)$',
+        pattern: '^(unix:///[^\\x00-\\x1f\\x7f]+|tcp://[A-Za-z0-9_.:\\[\\]-]+:[0-9]+/?)$',
         expected: 'the address of the Docker engine: unix:///path/to/docker.sock or tcp://HOST:PORT',
       }),
     ),
@@ -49,8 +53,8 @@ export const DockerSettings = Type.Object(
 /** transport vagrant: which machine of which Vagrantfile. */
 export const VagrantSettings = Type.Object(
   {
-    dir: Type.Optional(NonEmpty('the directory of the Vagrantfile (relative to the inventory file)')),
-    machine: Type.Optional(NonEmpty('the name of the machine in the Vagrantfile')),
+    dir: Type.Optional(ControllerPath('the directory of the Vagrantfile (relative to the inventory file)')),
+    machine: Type.Optional(SimpleName('the name of the machine in the Vagrantfile: letters, digits, _ . -')),
   },
   { additionalProperties: false },
 );
@@ -65,10 +69,10 @@ export const BecomeSettings = Type.Object(
 
 export const HostEntry = Type.Object(
   {
-    address: Type.Optional(NonEmpty('an IP address or DNS name')),
+    address: Type.Optional(ConnectAddress),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, expected: 'an integer 1-65535' })),
-    user: Type.Optional(NonEmpty('a user name')),
-    key: Type.Optional(NonEmpty('the path of a private key file')),
+    user: Type.Optional(UserName),
+    key: Type.Optional(ControllerPath('the path of a private key file')),
     password_env: Type.Optional(EnvName),
     transport: Type.Optional(StringEnum(TRANSPORTS)),
     ssh: Type.Optional(SshSettings),

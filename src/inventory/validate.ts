@@ -6,6 +6,7 @@
 // Schemas may carry two annotations, read only here:
 //   expected       - how to say what a valid value is ("an integer 1-65535")
 //   unknownKeyHint - said after "unknown key 'x' in ..." when no known key is close to 'x'
+//   secret         - the value is a secret (value-types.ts): masked in every output
 import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../core/errors.ts';
@@ -16,6 +17,7 @@ import { formatPath, type PathSegment, type YamlFile } from './yaml-file.ts';
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
 ajv.addKeyword('expected');
 ajv.addKeyword('unknownKeyHint');
+ajv.addKeyword('secret');
 
 /** A string that must be one of `values`; a misspelt value gets a suggestion. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: { expected?: string } = {}) {

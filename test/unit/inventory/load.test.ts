@@ -212,7 +212,7 @@ describe('loadInventory: mistakes in the inventory file', () => {
     expect(problems(error)).toEqual([
       '3:19 all.hosts.web2.port: expected an integer 1-65535, got 0',
       '4:24 all.hosts.web1.transport: expected one of "local", "ssh", "docker", "vagrant", got "rsh"; did you mean \'ssh\'?',
-      '4:35 all.hosts.web1.user: expected a user name, got ""',
+      '4:35 all.hosts.web1.user: expected a user name: letters, digits, _ . - (not starting with a digit, - or .), got ""',
     ]);
     expect(error.message).toBe('all.hosts.web2.port: expected an integer 1-65535, got 0 (and 2 more problems)');
     expect(error.format().split('\n')).toHaveLength(3);
@@ -246,8 +246,8 @@ describe('loadInventory: mistakes in the inventory file', () => {
   it('names that would break host patterns', async () => {
     const { error } = await loadError(['all:', '  hosts:', '    "web:1": {}', '  children:', '    "!x": {}', ''].join('\n'));
     expect(problems(error)).toEqual([
-      "3:5 all.hosts.web:1: 'web:1' is not a valid name in the hosts of group all: expected a host name without spaces or any of : , ! & * ? [ ] ~ (they have a meaning in host patterns)",
-      "5:5 all.children.!x: '!x' is not a valid name in the children of group all: expected a group name without spaces or any of : , ! & * ? [ ] ~ (they have a meaning in host patterns)",
+      "3:5 all.hosts.web:1: 'web:1' is not a valid name in the hosts of group all: expected a host name as `hostname` accepts it (RFC 1123): letters, digits and '-', in dot-separated labels that neither start nor end with '-', at most 64 characters, e.g. lvs-master",
+      "5:5 all.children.!x: '!x' is not a valid name in the children of group all: expected a group name without spaces, control characters or any of : , ! & * ? [ ] ~ (they have a meaning in host patterns)",
     ]);
   });
 

@@ -72,7 +72,7 @@ describe('inventory: vagrant hosts', () => {
 
   it('an empty machine name', async () => {
     const error = await loadError(['all:', '  hosts:', '    web1: { transport: vagrant, vagrant: { machine: "" } }', ''].join('\n'));
-    expect(problems(error)).toEqual(['3:53 all.hosts.web1.vagrant.machine: expected the name of the machine in the Vagrantfile, got ""']);
+    expect(problems(error)).toEqual(['3:53 all.hosts.web1.vagrant.machine: expected the name of the machine in the Vagrantfile: letters, digits, _ . -, got ""']);
   });
 });
 
