@@ -34,8 +34,9 @@ export default defineRole({
       { name: 'keepalived configuration directory', op: ops.directory({ path: '/etc/keepalived', mode: '0755' }) },
       {
         name: 'keepalived.conf',
-        // The VRRP password is in it.
-        op: ops.file({ path: keepalivedConfPath, content: (facts) => keepalivedConf(cluster, host, facts), mode: '0600', secret: cluster.keepalived?.auth !== undefined }),
+        // It holds the VRRP password when there is one, and held the old one after `auth` is removed:
+        // secret whatever the description says now, so that no diff shows an old password.
+        op: ops.file({ path: keepalivedConfPath, content: (facts) => keepalivedConf(cluster, host, facts), mode: '0600', secret: true }),
         notify: ['reload keepalived'],
       },
       { name: 'keepalived started at boot and running', op: ops.service({ name: 'keepalived', enabled: true, state: 'started' }) },

@@ -9,12 +9,33 @@ export interface ProbeOutput {
   exitCode: number;
 }
 
-/** A file a change writes, for --diff. Secret files are never shown, only named. */
-export interface FileDiff {
+/** A file a change writes, for --diff: its old and new content (null: the file does not exist). */
+export interface ShownFileDiff {
   path: string;
   before: string | null;
   after: string | null;
-  secret?: boolean;
+  secret?: false;
+}
+
+/**
+ * A secret file a change writes: named, never shown. It carries no content at all, old or new (the
+ * old one may hold a secret that is no longer a secret of this run), only what happens to the file.
+ */
+export interface SecretFileDiff {
+  path: string;
+  secret: true;
+  change: 'created' | 'changed' | 'removed';
+  before?: never;
+  after?: never;
+}
+
+export type FileDiff = ShownFileDiff | SecretFileDiff;
+
+/** The diff of a file whose content must not be shown: its path and what happens to it. */
+export function hideContent(diff: FileDiff): SecretFileDiff {
+  if (diff.secret) return { path: diff.path, secret: true, change: diff.change };
+  const change = diff.before === null ? 'created' : diff.after === null ? 'removed' : 'changed';
+  return { path: diff.path, secret: true, change };
 }
 
 export type Plan =
@@ -25,6 +46,8 @@ export type Plan =
       summary: string;
       /** POSIX sh that makes the change and exits non-zero if it could not */
       script: string;
+      /** the script as -v shows it, when it must differ: without the content of a secret file */
+      shownScript?: string;
       diff?: FileDiff[];
     };
 

@@ -1,9 +1,11 @@
 // What the path-based operations (file, line, block, directory, absent) know about a path on the
 // target: one probe that prints its type, attributes and (for text files) content, its parser, and
 // the attribute (mode/owner/group) comparisons and commands they share.
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { OperationError } from '../core/operation.ts';
 import { quote } from '../core/shell.ts';
+import { posixCksum } from '../runner/cksum.ts';
 
 /** What the path points to, following a symbolic link ("absent" for a dangling link). */
 export type FileType = 'absent' | 'file' | 'directory' | 'other';
@@ -26,6 +28,18 @@ export interface FileState {
   attributes?: FileAttributes;
   /** the exact content of a regular file, when the probe was asked for it */
   content?: string;
+  /**
+   * instead of the content (a secret file, whose old content must not travel back to the runner):
+   * what md5sum, or cksum where there is none, prints for it; see contentMatches
+   */
+  digest?: string;
+}
+
+/** How a probe reads a regular file: not at all, its whole content, or only a digest of it (a secret file). */
+export interface ContentProbe {
+  withContent: boolean;
+  /** with withContent: print a digest instead of the content */
+  digestOnly?: boolean;
 }
 
 /** Mode, owner and group an operation enforces; undefined means "leave as it is". */
@@ -88,6 +102,11 @@ export function formatMode(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
+/** Whether `content` is the text whose digest a probe printed (either tool's format). */
+export function contentMatches(digest: string, content: string): boolean {
+  return digest === `${createHash('md5').update(content, 'utf8').digest('hex')}  -` || digest === posixCksum(content);
+}
+
 const contentBegin = '<<provision:content>>';
 const contentEnd = '<<provision:end>>';
 const contentUnreadable = '<<provision:unreadable>>';
@@ -98,16 +117,24 @@ const contentUnreadable = '<<provision:unreadable>>';
  * and an end marker line. The content comes last so that it may contain anything, the markers
  * included: the parser anchors on the first begin marker and on the end of the output. `cat; echo`
  * ends the content with one extra newline, so a file without a trailing newline stays exact.
- * `stat -L -c` is in coreutils since before 5.97 (EL5) and in busybox.
+ * `stat -L -c` is in coreutils since before 5.97 (EL5) and in busybox. With `digestOnly`, a
+ * `digest=` line replaces the content: md5sum's line for it (cksum's where a busybox has no md5sum),
+ * or `digest=unreadable`.
  */
-export function fileStateProbe(path: string, { withContent }: { withContent: boolean }): string {
+export function fileStateProbe(path: string, { withContent, digestOnly = false }: ContentProbe): string {
   const p = quote(path);
   const lines = [
     `if [ -L ${p} ]; then echo link=yes; else echo link=no; fi`,
     `if [ -d ${p} ]; then echo type=directory; elif [ -f ${p} ]; then echo type=file; elif [ -e ${p} ]; then echo type=other; else echo type=absent; fi`,
     `if [ -e ${p} ]; then stat -L -c 'attrs=%a %u %g %U %G' ${p} || echo attrs=unknown; fi`,
   ];
-  if (withContent) {
+  if (withContent && digestOnly) {
+    lines.push(
+      `if [ -f ${p} ] && [ ! -L ${p} ]; then`,
+      `  if provision_digest=$( (if command -v md5sum >/dev/null 2>&1; then md5sum; else cksum; fi) <${p} ); then echo "digest=$provision_digest"; else echo digest=unreadable; fi`,
+      'fi',
+    );
+  } else if (withContent) {
     lines.push(
       `if [ -f ${p} ] && [ ! -L ${p} ]; then`,
       `  echo ${quote(contentBegin)}`,
@@ -118,7 +145,7 @@ export function fileStateProbe(path: string, { withContent }: { withContent: boo
   return lines.join('\n');
 }
 
-export function parseFileState(path: string, stdout: string, { withContent }: { withContent: boolean }): FileState {
+export function parseFileState(path: string, stdout: string, { withContent, digestOnly = false }: ContentProbe): FileState {
   const unexpected = (why: string) =>
     new OperationError(`could not read the state of ${path} on the target (${why}); run with -vvv to see the probe output`);
   const beginAt = stdout.startsWith(`${contentBegin}\n`) ? 0 : stdout.indexOf(`\n${contentBegin}\n`);
@@ -140,7 +167,12 @@ export function parseFileState(path: string, stdout: string, { withContent }: { 
     state.attributes = { mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid), owner, group };
   }
 
-  if (withContent && type === 'file' && !state.link) {
+  if (withContent && digestOnly && type === 'file' && !state.link) {
+    const digest = fields.get('digest');
+    if (digest === undefined || digest === '') throw unexpected('no digest');
+    if (digest === 'unreadable') throw new OperationError(`cannot read ${path} on the target; check its permissions (the runner needs to read it to compare)`);
+    state.digest = digest;
+  } else if (withContent && type === 'file' && !state.link) {
     if (beginAt === -1) throw unexpected('no content');
     const body = stdout.slice(beginAt === 0 ? contentBegin.length + 1 : beginAt + contentBegin.length + 2);
     // The runner may or may not keep the output's final newline.

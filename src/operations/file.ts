@@ -11,7 +11,10 @@ export interface FileOptions extends AttributeOptions {
   content: Deferred<string>;
   /** keep the replaced file as PATH.YYYYmmddHHMMSS~ (like Ansible's backup) */
   backup?: boolean;
-  /** the content is never shown (diffs name the file only); a new file defaults to mode 0600 */
+  /**
+   * the file holds, or may hold in some configuration, a secret: its content, old or new, is never
+   * shown (diffs name the file only, the probe reads a digest); a new file defaults to mode 0600
+   */
   secret?: boolean;
 }
 
@@ -28,12 +31,13 @@ export function file(options: FileOptions): Operation {
   return {
     kind,
     target: path,
-    probe: () => fileStateProbe(path, { withContent: true }),
+    // A secret file's old content never travels back to the runner: the probe prints its digest.
+    probe: () => fileStateProbe(path, { withContent: true, digestOnly: secret }),
     plan(facts: Facts, probed: ProbeOutput): Plan {
       return planTextFile({
         kind,
         path,
-        state: parseFileState(path, probed.stdout, { withContent: true }),
+        state: parseFileState(path, probed.stdout, { withContent: true, digestOnly: secret }),
         content: resolve(options.content, facts),
         attributes,
         backup: options.backup ?? false,

@@ -7,6 +7,7 @@ import { quote } from '../core/shell.ts';
 import {
   attributeChanges,
   attributeCommands,
+  contentMatches,
   describeAttributeChanges,
   describeAttributes,
   describeType,
@@ -21,17 +22,23 @@ import {
  * through a link would replace the link itself by a file; manage the link's target instead).
  */
 export function existingText(kind: string, path: string, state: FileState): string | null {
+  if (!existsAsTextFile(kind, path, state)) return null;
+  if (state.content === undefined) throw new Error(`${kind} ${path}: the probe did not read the content`);
+  return state.content;
+}
+
+/** Whether the path is a regular file (false: absent); throws like existingText for anything else. */
+function existsAsTextFile(kind: string, path: string, state: FileState): boolean {
   if (state.link) {
     throw new OperationError(
       `${kind} ${path}: the path is ${describeType(state)}; give the path of the file it points to, or remove the link with absent() first`,
     );
   }
-  if (state.type === 'absent') return null;
+  if (state.type === 'absent') return false;
   if (state.type !== 'file') {
     throw new OperationError(`${kind} ${path}: the path is ${describeType(state)}, not a regular file; remove it with absent() first or choose another path`);
   }
-  if (state.content === undefined) throw new Error(`${kind} ${path}: the probe did not read the content`);
-  return state.content;
+  return true;
 }
 
 export interface TextFilePlan {
@@ -41,7 +48,10 @@ export interface TextFilePlan {
   content: string;
   attributes: DesiredAttributes;
   backup: boolean;
-  /** never show the content (the runner names the file only) */
+  /**
+   * the file may hold a secret: its content, old or new, is never in the plan's diff or shown script
+   * (the runner names the file only); the state may then carry a digest instead of the old content
+   */
   secret: boolean;
   /** what a content change does, e.g. "write /etc/ha.d/ha.cf" or "append a line to /etc/hosts" */
   describe: string;
@@ -54,11 +64,11 @@ export function planTextFile(p: TextFilePlan): Plan {
   if (p.content.includes('\0')) {
     throw new OperationError(`${p.kind} ${p.path}: the content contains a NUL byte; this operation writes text files only`);
   }
-  const before = existingText(p.kind, p.path, p.state);
+  const exists = existsAsTextFile(p.kind, p.path, p.state);
   const current = p.state.attributes;
-  const changes = attributeChanges(p.attributes, before === null ? undefined : current);
+  const changes = attributeChanges(p.attributes, exists ? current : undefined);
 
-  if (before === p.content) {
+  if (exists && sameContent(p.kind, p.path, p.state, p.content)) {
     if (!hasChanges(changes)) return { changed: false };
     return {
       changed: true,
@@ -68,18 +78,35 @@ export function planTextFile(p: TextFilePlan): Plan {
   }
 
   // The replacement keeps what is not asked: the old file's mode and owner, or defaults for a new one.
-  const kept = before === null ? undefined : current;
+  const kept = exists ? current : undefined;
   const mode = p.attributes.mode ?? kept?.mode ?? defaultMode(p.secret);
   const owner = p.attributes.owner ?? (kept && String(kept.uid));
   const group = p.attributes.group ?? (kept && String(kept.gid));
-  const shown = before === null ? { ...changes, mode } : changes;
+  const shown = exists ? changes : { ...changes, mode };
   const details = describeAttributes(shown);
+  const write: AtomicWrite = { path: p.path, content: p.content, mode, owner, group, backup: p.backup, replaces: exists };
+  const summary = details === '' ? p.describe : `${p.describe} (${details})`;
+  if (p.secret) {
+    return {
+      changed: true,
+      summary,
+      script: atomicWriteScript(write),
+      shownScript: atomicWriteScript({ ...write, content: `(the content of ${p.path}: not shown, the file may hold a secret)` }),
+      diff: [{ path: p.path, secret: true, change: exists ? 'changed' : 'created' }],
+    };
+  }
   return {
     changed: true,
-    summary: details === '' ? p.describe : `${p.describe} (${details})`,
-    script: atomicWriteScript({ path: p.path, content: p.content, mode, owner, group, backup: p.backup, replaces: before !== null }),
-    diff: [{ path: p.path, before, after: p.content, ...(p.secret ? { secret: true } : {}) }],
+    summary,
+    script: atomicWriteScript(write),
+    diff: [{ path: p.path, before: existingText(p.kind, p.path, p.state), after: p.content }],
   };
+}
+
+/** Whether the existing file holds `content`: compared as text, or by digest for a secret file's probe. */
+function sameContent(kind: string, path: string, state: FileState, content: string): boolean {
+  if (state.digest !== undefined) return contentMatches(state.digest, content);
+  return existingText(kind, path, state) === content;
 }
 
 export interface AtomicWrite {

@@ -3,7 +3,11 @@ import { createTwoFilesPatch } from 'diff';
 import type { FileDiff } from '../core/operation.ts';
 
 export function renderFileDiff(change: FileDiff): string {
-  if (change.secret) return `--- ${change.path}\n+++ ${change.path}\n(content not shown: the file holds a secret)\n`;
+  if (change.secret) {
+    const oldName = change.change === 'created' ? '/dev/null' : change.path;
+    const newName = change.change === 'removed' ? '/dev/null' : change.path;
+    return `--- ${oldName}\n+++ ${newName}\n(${change.change}; content not shown: the file holds a secret)\n`;
+  }
   const before = change.before ?? '';
   const after = change.after ?? '';
   const oldName = change.before === null ? '/dev/null' : `${change.path} (before)`;

@@ -1,28 +1,54 @@
-// Secrets (values from `!env` variables, vault files, ...) must never reach output, diffs, JSON
-// events, logs or error messages. Every event passes through one redactor before any renderer.
+// Secrets (values from `!env` variables, ssh and sudo passwords, ...) must never reach output, diffs,
+// JSON events, logs or error messages, in any form: every event passes through one redactor before
+// any renderer, and so does every error the CLI prints. The forms searched for (escaped, quoted,
+// encoded) are defined in src/core/secret.ts.
+import { hideContent, type FileDiff } from '../core/operation.ts';
+import { encodedForms, secretPattern } from '../core/secret.ts';
 import type { RunEvent } from '../runner/events.ts';
 
 export const MASK = '********';
 
 export class Redactor {
-  private readonly secrets: string[];
+  private readonly pattern: RegExp | undefined;
 
   constructor(secrets: Iterable<string>) {
     // Longest first, so a secret that contains another is masked whole. Very short values would
-    // mask unrelated text everywhere; they are refused where secrets are defined.
-    this.secrets = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    // mask unrelated text everywhere; they are refused where secrets are defined (MIN_SECRET_LENGTH).
+    const sorted = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    const alternatives = sorted.map(secretPattern);
+    const encoded = [...new Set(sorted.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
+    alternatives.push(...encoded.map((form) => form.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')));
+    this.pattern = alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g');
   }
 
   text(value: string): string {
-    let out = value;
-    for (const secret of this.secrets) out = out.split(secret).join(MASK);
-    return out;
+    return this.pattern === undefined ? value : value.replace(this.pattern, MASK);
   }
 
-  /** A deep copy of the event with every string redacted. */
+  /** Whether `value` holds any form of any secret. */
+  contains(value: string): boolean {
+    if (this.pattern === undefined) return false;
+    this.pattern.lastIndex = 0;
+    const found = this.pattern.test(value);
+    this.pattern.lastIndex = 0;
+    return found;
+  }
+
+  /**
+   * A deep copy of the event with every string redacted. A file diff loses its content when the
+   * file is secret, or when its old or new text holds a secret (a file that was secret before, or
+   * that a template put a secret in): it then says only that the file changed.
+   */
   event<E extends RunEvent>(event: E): E {
-    if (this.secrets.length === 0) return event;
-    return this.deep(event) as E;
+    const guarded = event.type === 'task' && event.diff ? { ...event, diff: event.diff.map((d) => this.diff(d)) } : event;
+    if (this.pattern === undefined) return guarded;
+    return this.deep(guarded) as E;
+  }
+
+  private diff(d: FileDiff): FileDiff {
+    if (d.secret) return hideContent(d);
+    if ((d.before !== null && this.contains(d.before)) || (d.after !== null && this.contains(d.after))) return hideContent(d);
+    return d;
   }
 
   private deep(value: unknown): unknown {

@@ -242,7 +242,7 @@ export async function runHostPlay(
         summary: d.plan.summary,
         durationMs,
         ...(d.plan.diff ? { diff: d.plan.diff } : {}),
-        ...verbose(d.plan.script, how.output),
+        ...verbose(d.plan.shownScript ?? d.plan.script, how.output),
       });
   }
 

@@ -12,10 +12,11 @@
 // export no formatter, so the formats are written here and tested (test/unit/support/
 // plan-role.test.ts) against the real probes run by real shells where this machine can play the
 // host (paths, command guards, sysctl), and against the operations' planners everywhere.
+import { createHash } from 'node:crypto';
 import type { Facts } from '../../src/core/facts.ts';
-import type { Operation, Plan, ProbeOutput } from '../../src/core/operation.ts';
+import type { FileDiff, Operation, Plan, ProbeOutput } from '../../src/core/operation.ts';
 import { quote } from '../../src/core/shell.ts';
-import { fileStateProbe } from '../../src/operations/file-state.ts';
+import { fileStateProbe, type ContentProbe } from '../../src/operations/file-state.ts';
 
 /** mode/owner/group of an existing path; defaults: 0644 (files) or 0755 (directories), root:root */
 export interface PathAttributes {
@@ -202,12 +203,14 @@ class FreshHost {
   }
 
   /** fileStateProbe's output for `path` (see src/operations/file-state.ts). */
-  fileState(path: string, { withContent }: { withContent: boolean }): string {
+  fileState(path: string, { withContent, digestOnly = false }: ContentProbe): string {
     const file = this.files.get(path);
     const attributes = file ?? this.directories.get(path);
     if (attributes === undefined) return output(['link=no', 'type=absent']);
     const lines = ['link=no', `type=${file ? 'file' : 'directory'}`, `attrs=${this.statAttributes(path, attributes, file ? '0644' : '0755')}`];
     // cat prints the content, then `echo` a newline, then the end marker.
+    // A secret file's probe prints what md5sum prints for it instead.
+    if (withContent && digestOnly && file) return output([...lines, `digest=${createHash('md5').update(file.content, 'utf8').digest('hex')}  -`]);
     if (withContent && file) return output(lines) + `<<provision:content>>\n${file.content}\n<<provision:end>>\n`;
     return output(lines);
   }
@@ -245,7 +248,9 @@ class FreshHost {
     return this.files.has(path) || this.directories.has(path);
   }
 
-  pathProbe(op: Operation, how: { withContent: boolean }): string {
+  pathProbe(op: Operation, how: ContentProbe): string {
+    const secret = { ...how, digestOnly: true };
+    if (how.withContent && op.probe().includes(fileStateProbe(op.target, secret))) return this.fileState(op.target, secret);
     expectProbe(op, fileStateProbe(op.target, how));
     return this.fileState(op.target, how);
   }
@@ -379,7 +384,9 @@ export function stateAfter(state: HostState, facts: Facts, op: Operation, plan: 
   if (!plan.changed) return state;
   const files = { ...state.files };
   const directories = { ...state.directories };
-  for (const { path, after } of plan.diff ?? []) {
+  for (const diff of plan.diff ?? []) {
+    const { path } = diff;
+    const after = writtenContent(plan, diff);
     const before = files[path];
     files[path] = after === null ? null : typeof before === 'object' && before !== null ? { ...before, content: after } : after;
   }
@@ -396,6 +403,18 @@ export function stateAfter(state: HostState, facts: Facts, op: Operation, plan: 
     }
   }
   return { ...state, files, directories };
+}
+
+/**
+ * The content a planned change leaves at `diff.path` (null: removed). A secret file's diff carries
+ * no content: it is read from the word that the atomic write script hands to printf.
+ */
+export function writtenContent(plan: Extract<Plan, { changed: true }>, diff: FileDiff): string | null {
+  if (!diff.secret) return diff.after;
+  if (diff.change === 'removed') return null;
+  const words = quotedWordsAfter(plan.script, /^printf '%s' ((?:'[^']*'|\\'|[A-Za-z0-9_@%+=:,./-])+) >"\$provision_tmp" \|\| exit 1$/gm);
+  if (words.length !== 1) throw new Error(`writtenContent: the script writing ${diff.path} has ${words.length} printf lines; update test/support/fresh-host.ts`);
+  return words[0]!;
 }
 
 function expectProbe(op: Operation, fragment: string): void {

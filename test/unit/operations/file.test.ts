@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Facts } from '../../../src/core/facts.ts';
 import { OperationError, type Plan, type ProbeOutput } from '../../../src/core/operation.ts';
 import { quote } from '../../../src/core/shell.ts';
 import { file, type FileOptions } from '../../../src/operations/file.ts';
+import { posixCksum } from '../../../src/runner/cksum.ts';
 import { factsFor } from '../../support/facts.ts';
 import { absentPath, probed } from './fixtures.ts';
 
@@ -39,7 +41,8 @@ const cases: Case[] = [
       changed: true,
       summary: `write ${authkeys} (mode 0600)`,
       script: expect.any(String) as unknown as string,
-      diff: [{ path: authkeys, before: null, after: keys, secret: true }],
+      shownScript: expect.any(String) as unknown as string,
+      diff: [{ path: authkeys, secret: true, change: 'created' }],
     },
   },
   {
@@ -101,6 +104,39 @@ const cases: Case[] = [
 describe('file plans', () => {
   it.each(cases)('$name', ({ options, probe, facts, expected }) => {
     expect(file(options).plan(facts ?? factsFor('debian12'), probe)).toEqual(expected);
+  });
+});
+
+describe('secret files', () => {
+  const md5 = (text: string) => `${createHash('md5').update(text).digest('hex')}  -`;
+  const secretFile = (content: string) => file({ path: authkeys, content, mode: '0600', secret: true });
+  const probedDigest = (digest: string) => ({ stdout: `link=no\ntype=file\nattrs=600 0 0 root root\ndigest=${digest}\n`, exitCode: 0 });
+
+  it('the probe reads a digest of the old content, never the content', () => {
+    const probe = secretFile(keys).probe();
+    expect(probe).toContain('md5sum');
+    expect(probe).not.toContain('cat ');
+  });
+
+  it('compares by digest (md5sum or cksum) and changes nothing when the content is the same', () => {
+    expect(secretFile(keys).plan(el5, probedDigest(md5(keys)))).toEqual({ changed: false });
+    expect(secretFile(keys).plan(el5, probedDigest(posixCksum(keys)))).toEqual({ changed: false });
+  });
+
+  it('a changed secret file: no content in the diff or in the shown script, only in the script that runs', () => {
+    const plan = secretFile(keys).plan(el5, probedDigest(md5('auth 1\n1 sha1 0ld-s3cret\n')));
+    expect(plan).toMatchObject({ changed: true, diff: [{ path: authkeys, secret: true, change: 'changed' }] });
+    if (!plan.changed) return;
+    expect(plan.diff?.[0]).not.toHaveProperty('before');
+    expect(plan.diff?.[0]).not.toHaveProperty('after');
+    expect(plan.script).toContain('s3cret');
+    expect(plan.shownScript).not.toContain('s3cret');
+    expect(plan.shownScript).toContain('not shown');
+    expect(JSON.stringify(plan.diff)).not.toContain('0ld');
+  });
+
+  it('an unreadable secret file is a clear error', () => {
+    expect(() => secretFile(keys).plan(el5, probedDigest('unreadable'))).toThrow(/cannot read \/etc\/ha.d\/authkeys on the target; check its permissions/);
   });
 });
 

@@ -13,7 +13,7 @@ import { command } from '../../../src/operations/command.ts';
 import { directory } from '../../../src/operations/directory.ts';
 import { file } from '../../../src/operations/file.ts';
 import { line } from '../../../src/operations/line.ts';
-import { applyWith, changeScript, cleanup, converge, facts, freshDir, probeWith, scriptFile, shells, type Shell } from './real-shell.ts';
+import { applyWith, changeScript, cleanup, converge, dashWithOnly, facts, freshDir, probeWith, scriptFile, shells, type Shell } from './real-shell.ts';
 
 /** Everything a shell could misread: quotes, expansions, escapes, printf directives, the probe's own markers. */
 const hostile = [
@@ -385,5 +385,25 @@ describe.each(shells())('under $name', (shell: Shell) => {
         expect([old, large]).toContain(readFileSync(path, 'utf8'));
       });
     }, 60_000);
+  });
+});
+
+describe('a secret file on a target without md5sum', () => {
+  it('is compared by cksum instead: written once, then no change', () => {
+    const dir = freshDir('real-sh-cksum');
+    try {
+      const shell = dashWithOnly('dash without md5sum', ['stat', 'mktemp', 'chmod', 'chown', 'mv', 'rm', 'cksum']);
+      const path = join(dir, 'authkeys');
+      const run = converge(shell, file({ path, content: 'auth 1\n1 sha1 0ld-s3cret\n', mode: '0600', secret: true }));
+      expect(run.first).toMatchObject({ changed: true, diff: [{ path, secret: true, change: 'created' }] });
+      expect(run.second).toEqual({ changed: false });
+      writeFileSync(path, 'auth 1\n1 sha1 drifted\n');
+      expect(converge(shell, file({ path, content: 'auth 1\n1 sha1 0ld-s3cret\n', mode: '0600', secret: true })).first).toMatchObject({
+        changed: true,
+        diff: [{ path, secret: true, change: 'changed' }],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
