@@ -49,7 +49,8 @@ export function registerLintCommand(program: Command): void {
     .action(async (flags: LintFlags) => {
       const print = (line: string) => process.stdout.write(`${line}\n`);
       if (flags.rules) {
-        for (const rule of ruleCatalogue()) print(`${rule.id.padEnd(26)} ${rule.severity.padEnd(7)} ${rule.summary}`);
+        // The reason goes with each rule, as with each finding: a rule nobody understands gets switched off.
+        for (const rule of ruleCatalogue()) print(`${rule.id.padEnd(26)} ${rule.severity.padEnd(7)} ${rule.summary}\n    ${rule.reason}`);
         return;
       }
       const files = flags.inventory.length > 0 ? flags.inventory : [DEFAULT_INVENTORY];

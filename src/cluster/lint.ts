@@ -7,6 +7,7 @@
 // findings point at the setting in the file (a default points at the mapping it belongs to).
 import type { Facts } from '../core/facts.ts';
 import type { Inventory, InventoryHost } from '../inventory/model.ts';
+import { interpolateVars } from '../inventory/interpolate.ts';
 import { formatPath, type PathSegment } from '../inventory/yaml-file.ts';
 import { parseAddress } from '../lab/ipv4.ts';
 import type { ClusterSource } from './load.ts';
@@ -40,11 +41,14 @@ export interface LintFinding {
   where: Where;
 }
 
-/** What the rules read: the cluster, where it is written, and the inventory's hosts. */
+/** What the rules read: the cluster, where it is written, the inventory's hosts, and facts once gathered. */
 export interface LintSubject {
   cluster: Cluster;
   source?: ClusterSource;
-  hosts: ReadonlyMap<string, Pick<InventoryHost, 'name' | 'address' | 'source'>>;
+  /** `vars` (the host's merged inventory variables) tells whether the base role sets its hostname */
+  hosts: ReadonlyMap<string, Pick<InventoryHost, 'name' | 'address' | 'source'> & Partial<Pick<InventoryHost, 'vars'>>>;
+  /** hosts' facts, at run time once gathered: rules that need the real host judge only these hosts */
+  facts?: ReadonlyMap<string, Pick<Facts, 'nodename'>>;
 }
 
 interface Issue {
@@ -69,8 +73,40 @@ export interface LintRule {
 const isIpv4 = (text: string): boolean => parseAddress(text) !== undefined;
 const serviceAt = (index: number, ...rest: PathSegment[]): PathSegment[] => ['virtual_services', index, ...rest];
 const baseInterface = (name: string): string => name.replace(/:\d+$/, '');
-/** "ldirectord::ldirectord.cf" -> "ldirectord", "IPaddr2::1.2.3.4/24" -> "IPaddr2" */
-const resourceName = (resource: string): string => resource.split('::')[0] ?? resource;
+
+/**
+ * The program a haresources entry or a service name starts, however it is written: a resource's
+ * arguments ("ldirectord::ldirectord.cf"), a resource class ("ocf:heartbeat:ldirectord",
+ * "lsb:lvs"), a path to the init script ("/etc/rc.d/init.d/lvs", "/etc/rc3.d/S20lvs"), a unit
+ * suffix ("ipvsadm.service") and case all name the same program.
+ */
+export function programOf(entry: string): string {
+  let name = entry.trim().split('::')[0] ?? '';
+  name = name.replace(/^(ocf:[^:]*:|(lsb|systemd|service|upstart|heartbeat):)/i, '');
+  const slash = name.lastIndexOf('/');
+  if (slash !== -1) {
+    const dir = name.slice(0, slash);
+    name = name.slice(slash + 1);
+    // rc?.d links are named after the script, behind a start/kill order: S20lvs, K80lvs.
+    if (/(^|\/)rc[0-6S]\.d$/i.test(dir)) name = name.replace(/^[SK]\d+/i, '');
+  }
+  return name.replace(/\.(service|sh|init)$/i, '').toLowerCase();
+}
+
+/** Programs that write the IPVS table when they start, by programOf name, with what they do to it. */
+const IPVS_WRITERS: Readonly<Record<string, string>> = {
+  ldirectord: 'rewrites the table from its health checks',
+  keepalived: 'rewrites the table from its health checks',
+  pulse: 'starts lvs/lvsd and nanny, which rewrite the table',
+  lvsd: "piranha's daemon: rewrites the table",
+  nanny: "piranha's checker: adds and removes real servers",
+  // The tutorials' /etc/init.d/lvs (and piranha's own lvs daemon, which pulse starts).
+  lvs: 'clears the table and loads fixed rules',
+  ipvsadm: 'restores the saved rules',
+};
+
+/** The IPVS writer a manager runs, as programOf names it. */
+const MANAGER_PROGRAM: Readonly<Record<IpvsOwner, string>> = { ldirectord: 'ldirectord', keepalived: 'keepalived', piranha: 'pulse', 'ipvsadm-at-boot': 'ipvsadm' };
 
 /** Every address the cluster's floating addresses must not collide with: hosts' own ones, by owner. */
 function ownAddresses({ cluster, hosts }: LintSubject): { address: string; owner: string; at: Issue['at'] }[] {
@@ -88,19 +124,120 @@ function ownAddresses({ cluster, hosts }: LintSubject): { address: string; owner
   return out;
 }
 
-/** Every program or script that would program the IPVS table, with where the description asks for it. */
-function ipvsOwners(cluster: Cluster): { owner: IpvsOwner | string; at: PathSegment[] }[] {
-  const owners: { owner: IpvsOwner | string; at: PathSegment[] }[] = [];
-  const managerOwner = ipvsOwner(cluster);
-  if (managerOwner !== 'ipvsadm-at-boot') owners.push({ owner: managerOwner, at: managerOwner === 'ldirectord' ? ['ldirectord'] : ['manager'] });
-  if (cluster.ipvs_rules_at_boot) owners.push({ owner: 'ipvsadm-at-boot', at: ['ipvs_rules_at_boot'] });
-  cluster.heartbeat?.resources.forEach((resource, index) => {
-    const name = resourceName(resource);
-    // ipvsadm and the tutorial's lvs script restore or write rules; ldirectord is added by provision already.
-    if (['ldirectord', 'ipvsadm', 'lvs', 'keepalived', 'pulse'].includes(name)) owners.push({ owner: `haresources resource ${name}`, at: ['heartbeat', 'resources', index] });
-  });
-  return owners;
+/** A program that would write the IPVS table on a director: what it is, why it runs, where the description asks for it. */
+interface IpvsWriter {
+  /** programOf name */
+  program: string;
+  /** "ldirectord (the manager)", "/etc/init.d/lvs (heartbeat resource: clears the table and loads fixed rules)" */
+  label: string;
+  at: PathSegment[];
 }
+
+/**
+ * Every program that would write the IPVS table on a director, judged by what it is rather than
+ * how it is written: the manager, the director role's boot-time rules, heartbeat's resources (run
+ * on the active director), and realserver.services when a director is also a real server (they
+ * are started at boot on the directors too).
+ */
+function ipvsWriters(cluster: Cluster): IpvsWriter[] {
+  const writers: IpvsWriter[] = [];
+  const managerOwner = ipvsOwner(cluster);
+  if (managerOwner !== 'ipvsadm-at-boot') {
+    writers.push({ program: MANAGER_PROGRAM[managerOwner], label: `${MANAGER_PROGRAM[managerOwner]} (the manager)`, at: managerOwner === 'ldirectord' ? ['ldirectord'] : ['manager'] });
+  }
+  if (cluster.manager === 'none') {
+    // The director role's lvs script loads the rules at boot whatever ipvs_rules_at_boot says; the
+    // ipvsadm service, when enabled as well, restores the same rules: one writer.
+    writers.push({ program: 'lvs', label: "the director role's /etc/init.d/lvs (manager none: adds the VIPs and loads the rules at boot)", at: ['manager'] });
+  } else if (cluster.ipvs_rules_at_boot) {
+    writers.push({ program: 'ipvsadm', label: 'the ipvsadm service at boot (ipvs_rules_at_boot: restores the saved rules)', at: ['ipvs_rules_at_boot'] });
+  }
+  const own = writers[0]?.program;
+  cluster.heartbeat?.resources.forEach((resource, index) => {
+    const program = programOf(resource);
+    const does = IPVS_WRITERS[program];
+    // Even the manager's own program: heartbeat would start a second instance of it.
+    if (does !== undefined) writers.push({ program, label: `${resource} (heartbeat resource: ${does})`, at: ['heartbeat', 'resources', index] });
+  });
+  if (directorsServe(cluster)) {
+    cluster.realserver.services.forEach((service, index) => {
+      const program = programOf(service);
+      const does = IPVS_WRITERS[program];
+      // The program that writes the table anyway, enabled at boot once more, is no second writer
+      // (ldirectord under heartbeat is managed-service-at-boot's finding).
+      if (does === undefined || program === own) return;
+      writers.push({ program, label: `${service} (realserver.services, started at boot on the directors: ${does})`, at: ['realserver', 'services', index] });
+    });
+  }
+  return writers;
+}
+
+/** Whether a director is also a real server (the Ultra Monkey layout): realserver.services then run on the directors. */
+const directorsServe = (cluster: Cluster): boolean =>
+  cluster.directors.some((director) => cluster.virtual_services.some((service) => service.realservers.some((server) => server.host === director)));
+
+// --- heartbeat node names: before the run, and once facts are in ---------------------------------
+
+/**
+ * Whether the base role sets `host`'s hostname to its inventory name: its variable
+ * manage_hostname (the role's default is true) as the host's inventory variables set it. The role
+ * tests the value for truth, so this does too; a template is resolved against the host's other
+ * inventory variables where it can be.
+ */
+export function managesHostname(host: Partial<Pick<InventoryHost, 'vars' | 'varOrigin'>> | undefined): boolean {
+  const vars = host?.vars ?? {};
+  let value = vars.manage_hostname;
+  if (typeof value === 'string' && value.includes('{{')) {
+    try {
+      value = interpolateVars(vars, host?.varOrigin ?? {}).manage_hostname;
+    } catch {
+      // It refers to a play or role variable, or another variable does: judged as written.
+    }
+  }
+  return value === undefined ? true : Boolean(value);
+}
+
+/**
+ * heartbeat-node-name, one decision for `provision lint` and for the run: a director's heartbeat
+ * node name must be the name the host will have. Where the base role manages the hostname that is
+ * the inventory name, known before the run; elsewhere it is `uname -n`, known once the host's
+ * facts are in (subject.facts), and a director without facts is not judged.
+ */
+function nodeNameIssues(subject: LintSubject): Issue[] {
+  const { cluster, hosts, facts } = subject;
+  const hb = cluster.heartbeat;
+  if (hb === undefined) return [];
+  const issues: Issue[] = [];
+  cluster.directors.forEach((director, index) => {
+    const expected = heartbeatNodeName(cluster, director);
+    const nodeNamePath: PathSegment[] = ['heartbeat', 'node_names', director];
+    const at: PathSegment[] = subject.source?.written(nodeNamePath) === true || hb.node_names[director] !== director ? nodeNamePath : ['directors', index];
+    if (managesHostname(hosts.get(director))) {
+      if (expected === director) return;
+      issues.push({
+        message: `director ${director} is heartbeat node ${expected}, but the base role sets its hostname (\`uname -n\`) to ${director}: drop heartbeat.node_names.${director}, or name the inventory host ${expected} (or set manage_hostname: false for ${director} and give it the hostname ${expected} yourself)`,
+        at,
+      });
+      return;
+    }
+    const nodename = facts?.get(director)?.nodename;
+    if (nodename === undefined || nodename === expected) return;
+    issues.push({
+      message: `director ${director} is heartbeat node ${expected}, but its \`uname -n\` is ${nodename} (manage_hostname is false, so provision leaves the hostname alone): set heartbeat.node_names.${director}: ${nodename}, or rename the host`,
+      at,
+    });
+  });
+  return issues;
+}
+
+export const NODE_NAME_RULE: LintRule = {
+  id: 'heartbeat-node-name',
+  severity: 'error',
+  summary: "each director's heartbeat node name is the name the host will have (its `uname -n`)",
+  reason:
+    'heartbeat finds its own node line by `uname -n`: a director whose name is not listed in ha.cf refuses to start ("node not in configuration"), and haresources names its owner the same way. The base role sets the hostname to the inventory name (unless manage_hostname is false), so that is the node name; a host whose hostname provision leaves alone is compared by its `uname -n` as soon as its facts are in, and fails before anything is changed on it.',
+  check: nodeNameIssues,
+};
 
 // --- the rules ---------------------------------------------------------------------------------------
 
@@ -355,6 +492,7 @@ export const RULES: readonly LintRule[] = [
       return issues;
     },
   },
+  NODE_NAME_RULE,
   {
     id: 'heartbeat-ipfail',
     severity: 'error',
@@ -474,12 +612,19 @@ export const RULES: readonly LintRule[] = [
     severity: 'error',
     summary: 'exactly one program writes the IPVS table',
     reason:
-      'ldirectord, keepalived and pulse each rewrite the IPVS table to match their own view (removing failed servers); a second writer (another manager, a boot-time ipvsadm restore, the tutorial\'s lvs script) puts back what the first removed, or clears it.',
+      'ldirectord, keepalived and pulse each rewrite the IPVS table to match their own view (removing failed servers); a second writer (another manager, a boot-time ipvsadm restore, the tutorial\'s lvs script) puts back what the first removed, or clears it. What counts is the program, however it is named: /etc/init.d/lvs, lsb:lvs and lvs.service are the same script, and a service in realserver.services runs on directors that are also real servers.',
     check: ({ cluster }) => {
-      const owners = ipvsOwners(cluster);
-      if (owners.length <= 1) return [];
-      const names = owners.map((owner) => owner.owner).join(', ');
-      return owners.slice(1).map((owner) => ({ message: `the IPVS rules would be written by ${names}: keep only ${owners[0]?.owner ?? ''}`, at: owner.at }));
+      const writers = ipvsWriters(cluster);
+      const [first] = writers;
+      if (first === undefined) {
+        // Only heartbeat without ldirectord gets here (every other manager writes the table):
+        // nothing loads the rules, and the director role disables the ipvsadm service, so the
+        // active director forwards nothing (a tutorial types the rules by hand on one node).
+        return [{ message: 'nothing writes the IPVS table: ldirectord is off, ipvs_rules_at_boot is false and no heartbeat resource loads rules; enable ldirectord, or set ipvs_rules_at_boot: true', at: ['ipvs_rules_at_boot'] }];
+      }
+      if (writers.length === 1) return [];
+      const names = writers.map((writer) => writer.label).join(', ');
+      return writers.slice(1).map((writer) => ({ message: `the IPVS table would be written by ${names}: keep only ${first.program}`, at: writer.at }));
     },
   },
   {
@@ -490,12 +635,12 @@ export const RULES: readonly LintRule[] = [
       'heartbeat starts its resources (ldirectord, httpd...) on the node that holds the VIP and stops them on the other; a service also enabled at boot runs on both nodes, and on the passive one it fights the active one (ldirectord programs IPVS there too).',
     check: ({ cluster }) => {
       const hb = cluster.heartbeat;
-      if (hb === undefined || !cluster.directors.some((director) => cluster.virtual_services.some((service) => service.realservers.some((server) => server.host === director)))) return [];
-      const managed = new Set(hb.resources.map(resourceName));
+      if (hb === undefined || !directorsServe(cluster)) return [];
+      const managed = new Set(hb.resources.map(programOf));
       if (cluster.ldirectord?.enabled === true) managed.add('ldirectord');
       const issues: Issue[] = [];
       cluster.realserver.services.forEach((service, index) => {
-        if (managed.has(service)) {
+        if (managed.has(programOf(service))) {
           issues.push({ message: `${service} is started by heartbeat on the active director, and realserver.services also enables it at boot on the directors (they are real servers too)`, at: ['realserver', 'services', index] });
         }
       });
@@ -599,6 +744,28 @@ export const RULES: readonly LintRule[] = [
     },
   },
   {
+    id: 'piranha-backup-subnet',
+    severity: 'error',
+    summary: "piranha's backup director is on the primary's network",
+    reason:
+      "lvs.cf names the two LVS routers by their addresses (primary = and backup =): pulse heartbeats between them there, and the backup takes over the VIP on the same device as the primary (eth0:0), so it must be on the primary's network (network.prefix). A backup elsewhere (a typo such as 202.30.x for 202.39.x) never hears the primary, takes the VIP too, and holds it where no traffic for it arrives.",
+    check: (subject) => {
+      const { cluster } = subject;
+      const [primary, backup] = cluster.directors;
+      if (cluster.manager !== 'piranha' || primary === undefined || backup === undefined) return [];
+      const primaryAddress = cluster.addresses[primary] ?? '';
+      const backupAddress = cluster.addresses[backup] ?? '';
+      const prefix = cluster.network.prefix;
+      if (!isIpv4(primaryAddress) || !isIpv4(backupAddress) || sameNetwork(primaryAddress, backupAddress, prefix)) return [];
+      return [
+        {
+          message: `the backup director ${backup} (${backupAddress}) is not on the network ${networkOf(primaryAddress, prefix) ?? '?'}/${prefix} of the primary ${primary} (${primaryAddress}): correct its address, or network.prefix`,
+          at: subject.source?.written(['addresses', backup]) === true ? ['addresses', backup] : { host: backup },
+        },
+      ];
+    },
+  },
+  {
     id: 'single-director',
     severity: 'warning',
     summary: 'a failover manager has a second director to fail over to',
@@ -685,37 +852,31 @@ export function lintClusters(subjects: readonly LintSubject[]): LintFinding[] {
   return findings;
 }
 
-// --- after facts are gathered --------------------------------------------------------------------
-
-export const NODE_NAME_RULE = {
-  id: 'heartbeat-node-name',
-  severity: 'error' as Severity,
-  summary: 'each director\'s heartbeat node name is its `uname -n`',
-  reason: 'heartbeat finds its own node line by `uname -n`: a director whose name is not listed in ha.cf refuses to start ("node not in configuration"), and haresources names its owner the same way.',
-};
+// --- heartbeat node names once facts are in ------------------------------------------------------
 
 /**
- * The heartbeat node names against the directors' real `uname -n` (facts.nodename); directors
- * without facts (unreachable, or limited out of the run) are not judged.
+ * The heartbeat node names once facts are in (`uname -n` is facts.nodename): the same rule as
+ * `provision lint`, now also judging the directors whose hostname provision does not manage.
+ * Directors without facts (unreachable, or limited out of the run) are judged only as lint does.
  */
 export function lintNodeNames(subject: LintSubject, factsByHost: ReadonlyMap<string, Pick<Facts, 'nodename'>>): LintFinding[] {
-  const { cluster } = subject;
-  if (cluster.heartbeat === undefined) return [];
-  const findings: LintFinding[] = [];
-  cluster.directors.forEach((director, index) => {
-    const nodename = factsByHost.get(director)?.nodename;
-    const expected = heartbeatNodeName(cluster, director);
-    if (nodename === undefined || nodename === expected) return;
-    const written = cluster.heartbeat?.node_names[director] !== director;
-    findings.push({
-      rule: NODE_NAME_RULE.id,
-      severity: NODE_NAME_RULE.severity,
-      message: `director ${director} is heartbeat node ${expected}, but its \`uname -n\` is ${nodename}: set heartbeat.node_names.${director}: ${nodename} (or rename the host)`,
-      reason: NODE_NAME_RULE.reason,
-      where: locate(subject, written ? ['heartbeat', 'node_names', director] : ['directors', index]),
-    });
-  });
-  return findings;
+  return findingsOf({ ...subject, facts: factsByHost }, [NODE_NAME_RULE]);
+}
+
+/**
+ * What stops a host once its facts are gathered, before anything is changed on it: the errors of
+ * the rules that need facts, about this host, in the words `provision lint` uses; undefined when
+ * there are none.
+ */
+export function factsProblem(subject: LintSubject | undefined, host: string, facts: Pick<Facts, 'nodename'>): string | undefined {
+  if (subject === undefined) return undefined;
+  // Only what the facts add: the findings without them already stopped the run at its lint.
+  const withoutFacts = new Set(lintNodeNames(subject, new Map()).map(formatFinding));
+  const errors = lintNodeNames(subject, new Map([[host, facts]]))
+    .filter((finding) => finding.severity === 'error')
+    .map(formatFinding)
+    .filter((text) => !withoutFacts.has(text));
+  return errors.length === 0 ? undefined : errors.join('\n');
 }
 
 // --- output --------------------------------------------------------------------------------------
@@ -733,7 +894,7 @@ export function formatFinding(finding: LintFinding): string {
 
 export const hasErrors = (findings: readonly LintFinding[]): boolean => findings.some((finding) => finding.severity === 'error');
 
-/** Exported for the documentation and the tests: every rule id with its severity and summary. */
-export function ruleCatalogue(): { id: string; severity: Severity; summary: string }[] {
-  return [...RULES, CROSS_CLUSTER_RULES, NODE_NAME_RULE].map(({ id, severity, summary }) => ({ id, severity, summary }));
+/** Exported for `provision lint --rules` and the tests: every rule id with its severity, summary and reason. */
+export function ruleCatalogue(): { id: string; severity: Severity; summary: string; reason: string }[] {
+  return [...RULES, CROSS_CLUSTER_RULES].map(({ id, severity, summary, reason }) => ({ id, severity, summary, reason }));
 }

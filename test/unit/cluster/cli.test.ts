@@ -79,10 +79,16 @@ describe('provision lint', () => {
     expect(error?.message).toBe('inventory file not found: /nonexistent/hosts.yaml');
   });
 
-  it('--rules lists every rule', async () => {
+  it('--rules lists every rule, each with its reason indented below', async () => {
     const { lines } = await lint('--rules');
-    expect(lines).toHaveLength(ruleCatalogue().length);
+    const catalogue = ruleCatalogue();
+    expect(lines).toHaveLength(2 * catalogue.length);
     expect(lines[0]).toMatch(/^dr-realserver-subnet +error +LVS-DR real servers/);
+    expect(lines[1]).toMatch(/^ {4}LVS-DR forwards a request/);
+    for (const id of ['heartbeat-node-name', 'piranha-backup-subnet', 'ipvs-single-owner']) {
+      const at = lines.findIndex((line) => line.startsWith(`${id} `));
+      expect(lines[at + 1]).toBe(`    ${catalogue.find((rule) => rule.id === id)?.reason}`);
+    }
   });
 });
 

@@ -2,8 +2,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintCluster, lintSubject, formatFinding } from '../../../src/cluster/lint.ts';
-import { ipvsOwner, isDirector, realServerHosts } from '../../../src/cluster/model.ts';
+import { lintCluster, lintSubject, formatFinding, managesHostname } from '../../../src/cluster/lint.ts';
+import { heartbeatNodeName, heartbeatNodes, ipvsOwner, isDirector, realServerHosts } from '../../../src/cluster/model.ts';
 import { loadInventory } from '../../../src/inventory/load.ts';
 import { repoRoot } from '../inventory/files.ts';
 
@@ -43,6 +43,16 @@ describe('the example inventories', () => {
   it('the first tutorial: the directors are real servers too', async () => {
     const cluster = (await example('dr-heartbeat-ldirectord.yaml')).cluster!;
     expect(realServerHosts(cluster).filter((host) => isDirector(cluster, host))).toEqual(['lvs-master', 'lvs-backup']);
+  });
+
+  it('Ultra Monkey: each heartbeat node name is the name the base role gives the host (heartbeat starts)', async () => {
+    const inventory = await example('ultramonkey-active-active.yaml');
+    const cluster = inventory.cluster!;
+    expect(heartbeatNodes(cluster)).toEqual(['lvs1', 'lvs2']);
+    for (const director of cluster.directors) {
+      expect(managesHostname(inventory.hosts.get(director))).toBe(true);
+      expect(heartbeatNodeName(cluster, director)).toBe(director);
+    }
   });
 
   it('example.yaml (the README\'s) passes too', async () => {

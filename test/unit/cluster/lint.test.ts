@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { formatFinding, hasErrors, lintClusters, lintNodeNames, lintSubject, ruleCatalogue, type LintSubject, type Severity } from '../../../src/cluster/lint.ts';
+import {
+  factsProblem,
+  formatFinding,
+  hasErrors,
+  lintCluster,
+  lintClusters,
+  lintNodeNames,
+  lintSubject,
+  managesHostname,
+  programOf,
+  ruleCatalogue,
+  type LintSubject,
+  type Severity,
+} from '../../../src/cluster/lint.ts';
 import { docs, inventoryLoader, lineAt, lintOf, type Doc } from './support.ts';
 
 const { load } = inventoryLoader();
@@ -152,6 +165,33 @@ const cases: Case[] = [
     line: 'lvs-backup: lvs-master',
   },
   {
+    // The base role names the host after its inventory entry: a different node name never matches.
+    rule: 'heartbeat-node-name',
+    base: 'heartbeat',
+    fail: (c) => (c.heartbeat.node_names = { 'lvs-backup': 'lvs-backup.localdomain' }),
+    pass: (c, doc) => {
+      c.heartbeat.node_names = { 'lvs-backup': 'lvs-backup.localdomain' };
+      (doc.all as Cluster).children.directors.hosts['lvs-backup'].vars = { manage_hostname: false };
+    },
+    line: 'lvs-backup: lvs-backup.localdomain',
+  },
+  {
+    // manage_hostname off for the group, back on for the host: the host's value decides.
+    rule: 'heartbeat-node-name',
+    base: 'heartbeat',
+    fail: (c, doc) => {
+      c.heartbeat.node_names = { 'lvs-master': 'lvs1.mydomain.com' };
+      (doc.all as Cluster).children.directors.vars = { manage_hostname: false };
+      (doc.all as Cluster).children.directors.hosts['lvs-master'].vars = { manage_hostname: true };
+    },
+    pass: (c, doc) => {
+      c.heartbeat.node_names = { 'lvs-master': 'lvs-master' };
+      (doc.all as Cluster).children.directors.vars = { manage_hostname: false };
+      (doc.all as Cluster).children.directors.hosts['lvs-master'].vars = { manage_hostname: true };
+    },
+    line: 'lvs-master: lvs1.mydomain.com',
+  },
+  {
     rule: 'heartbeat-ipfail',
     base: 'heartbeat',
     fail: (c) => (c.heartbeat.ipfail = true),
@@ -283,6 +323,65 @@ const cases: Case[] = [
     line: '- lvs',
   },
   {
+    // The seed's "ipvsadm" resource, as a resource class and a unit, in capitals.
+    rule: 'ipvs-single-owner',
+    base: 'heartbeat',
+    fail: (c) => (c.heartbeat.resources = ['httpd', 'lsb:IPVSADM.service']),
+    pass: (c) => (c.heartbeat.resources = ['httpd', 'lsb:IPaddr']),
+    line: '- lsb:IPVSADM.service',
+  },
+  {
+    rule: 'ipvs-single-owner',
+    base: 'heartbeat',
+    fail: (c) => (c.heartbeat.resources = ['Lvs::start']),
+    pass: (c) => (c.heartbeat.resources = ['httpd::start']),
+    line: '- Lvs::start',
+  },
+  {
+    rule: 'ipvs-single-owner',
+    base: 'heartbeat',
+    fail: (c) => (c.heartbeat.resources = ['ocf:heartbeat:ldirectord']),
+    pass: (c) => (c.heartbeat.resources = ['ocf:heartbeat:IPaddr2']),
+    line: '- ocf:heartbeat:ldirectord',
+  },
+  {
+    // The directors are real servers too: their realserver.services start at boot on them.
+    rule: 'ipvs-single-owner',
+    base: 'heartbeat',
+    fail: (c) => (c.realserver.services = ['nginx', 'ipvsadm']),
+    pass: (c) => (c.realserver.services = ['nginx']),
+    line: '- ipvsadm',
+  },
+  {
+    rule: 'ipvs-single-owner',
+    base: 'keepalived',
+    fail: (c) => {
+      service(c).realservers.push({ host: 'server1' });
+      c.realserver.services = ['httpd', 'LDIRECTORD.service'];
+    },
+    pass: (c) => {
+      service(c).realservers.push({ host: 'server1' });
+      c.realserver.services = ['httpd', 'keepalived'];
+    },
+    line: '- LDIRECTORD.service',
+  },
+  {
+    // Nothing writes the table: heartbeat without ldirectord and no rules restored at boot.
+    rule: 'ipvs-single-owner',
+    base: 'heartbeat',
+    fail: (c) => {
+      c.ldirectord = { enabled: false };
+      c.ipvs_rules_at_boot = false;
+      delete service(c).check;
+    },
+    pass: (c) => {
+      c.ldirectord = { enabled: false };
+      c.ipvs_rules_at_boot = true;
+      delete service(c).check;
+    },
+    line: 'ipvs_rules_at_boot: false',
+  },
+  {
     rule: 'ipvs-single-owner',
     base: 'keepalived',
     fail: (c) => (c.ipvs_rules_at_boot = true),
@@ -305,6 +404,20 @@ const cases: Case[] = [
     fail: (c) => (c.realserver.services = ['nginx', 'ldirectord']),
     pass: (c) => (c.realserver.services = ['nginx']),
     line: '- ldirectord',
+  },
+  {
+    // The same service, named once as a resource path and once as a unit.
+    rule: 'managed-service-at-boot',
+    base: 'heartbeat',
+    fail: (c) => {
+      c.heartbeat.resources = ['lsb:nginx'];
+      c.realserver.services = ['nginx.service'];
+    },
+    pass: (c) => {
+      c.heartbeat.resources = ['lsb:nginx'];
+      c.realserver.services = [];
+    },
+    line: '- nginx.service',
   },
   {
     rule: 'duplicate-address',
@@ -349,6 +462,21 @@ const cases: Case[] = [
     fail: (c) => c.virtual_services.push({ vip: '202.39.145.147', port: 80, forwarding: 'dr', realservers: [{ address: '202.39.145.150' }] }),
     pass: (c) => c.virtual_services.push({ vip: '202.39.145.147', port: 80, forwarding: 'nat', realservers: [{ host: 'web1' }] }),
     line: 'forwarding: dr',
+  },
+  {
+    // The piranha tutorial's typo: the backup at 202.30.145.151, the primary at 202.39.145.156/26.
+    rule: 'piranha-backup-subnet',
+    base: 'piranha',
+    fail: (_c, doc) => ((doc.all as Cluster).children.directors.hosts['lvs-backup'].address = '202.30.145.151'),
+    pass: (_c, doc) => ((doc.all as Cluster).children.directors.hosts['lvs-backup'].address = '202.39.145.151'),
+    line: 'lvs-backup:',
+  },
+  {
+    rule: 'piranha-backup-subnet',
+    base: 'piranha',
+    fail: (c) => (c.addresses = { 'lvs-backup': '202.39.145.100' }),
+    pass: (c) => (c.addresses = { 'lvs-backup': '202.39.145.130' }),
+    line: 'lvs-backup: 202.39.145.100',
   },
   {
     rule: 'single-director',
@@ -419,7 +547,7 @@ describe('cluster lint: every rule fails on a broken cluster and passes on a cor
     const tested = new Set(cases.map((c) => c.rule));
     const untested = ruleCatalogue()
       .map((rule) => rule.id)
-      .filter((id) => !tested.has(id) && id !== 'vrrp-router-id-unique' && id !== 'heartbeat-node-name');
+      .filter((id) => !tested.has(id) && id !== 'vrrp-router-id-unique');
     expect(untested).toEqual([]);
   });
 });
@@ -449,30 +577,92 @@ describe('cluster lint: what a finding says', () => {
   });
 });
 
-describe('cluster lint: after facts are gathered', () => {
-  it('heartbeat-node-name: a director whose `uname -n` is not its node name', async () => {
-    const inventory = await load(docs.heartbeat());
+/** The heartbeat base with the directors' hostnames left alone (manage_hostname: false for the group). */
+function unmanagedHostnames(): Doc {
+  const doc = docs.heartbeat();
+  (doc.all as Cluster).children.directors.vars = { manage_hostname: false };
+  return doc;
+}
+
+describe('cluster lint: heartbeat node names once facts are in', () => {
+  it('heartbeat-node-name: a director whose hostname is not managed and whose `uname -n` is not its node name', async () => {
+    const inventory = await load(unmanagedHostnames());
     const subject = lintSubject(inventory) as LintSubject;
-    const found = lintNodeNames(subject, new Map([['lvs-master', { nodename: 'lvs-master' }], ['lvs-backup', { nodename: 'lvs-backup.localdomain' }]]));
+    expect(lintCluster(subject)).toEqual([]);
+    const facts = new Map([['lvs-master', { nodename: 'lvs-master' }], ['lvs-backup', { nodename: 'lvs-backup.localdomain' }]]);
+    const found = lintNodeNames(subject, facts);
     expect(found.map((finding) => [finding.rule, finding.severity, finding.message])).toEqual([
       [
         'heartbeat-node-name',
         'error',
-        'director lvs-backup is heartbeat node lvs-backup, but its `uname -n` is lvs-backup.localdomain: set heartbeat.node_names.lvs-backup: lvs-backup.localdomain (or rename the host)',
+        'director lvs-backup is heartbeat node lvs-backup, but its `uname -n` is lvs-backup.localdomain (manage_hostname is false, so provision leaves the hostname alone): set heartbeat.node_names.lvs-backup: lvs-backup.localdomain, or rename the host',
       ],
     ]);
     expect(lineAt(inventory.text, found[0]?.where.line).trim()).toBe('- lvs-backup');
+    // The run stops the host with the same words as lint.
+    expect(factsProblem(subject, 'lvs-backup', { nodename: 'lvs-backup.localdomain' })).toBe(formatFinding(found[0]!));
+    expect(factsProblem(subject, 'lvs-master', { nodename: 'lvs-master' })).toBeUndefined();
 
     // The fix the message suggests passes; a director without facts is not judged.
-    const doc = docs.heartbeat();
+    const doc = unmanagedHostnames();
     (doc.cluster.heartbeat as Cluster).node_names = { 'lvs-backup': 'lvs-backup.localdomain' };
     const fixed = lintSubject(await load(doc)) as LintSubject;
     expect(lintNodeNames(fixed, new Map([['lvs-backup', { nodename: 'lvs-backup.localdomain' }]]))).toEqual([]);
+    expect(factsProblem(fixed, 'lvs-backup', { nodename: 'lvs-backup.localdomain' })).toBeUndefined();
+    expect(lintNodeNames(fixed, new Map())).toEqual([]);
+  });
+
+  it('a managed hostname is judged before the run, by the inventory name, whatever `uname -n` says now', async () => {
+    // The base role renames the host later in the run: its current name does not matter.
+    const subject = lintSubject(await load(docs.heartbeat())) as LintSubject;
+    expect(lintNodeNames(subject, new Map([['lvs-backup', { nodename: 'localhost' }]]))).toEqual([]);
+    expect(factsProblem(subject, 'lvs-backup', { nodename: 'localhost' })).toBeUndefined();
+  });
+
+  it('manage_hostname as the base role reads it: a template of the host\'s variables, false, or unset (on)', () => {
+    expect(managesHostname(undefined)).toBe(true);
+    expect(managesHostname({ vars: {} })).toBe(true);
+    expect(managesHostname({ vars: { manage_hostname: false } })).toBe(false);
+    expect(managesHostname({ vars: { manage_hostname: '{{ keep_names }}', keep_names: false } })).toBe(false);
+    expect(managesHostname({ vars: { manage_hostname: '{{ set_by_a_play }}' } })).toBe(true);
   });
 
   it('says nothing for clusters without heartbeat', async () => {
     const subject = lintSubject(await load(docs.keepalived())) as LintSubject;
     expect(lintNodeNames(subject, new Map([['server1', { nodename: 'other' }]]))).toEqual([]);
+    expect(factsProblem(subject, 'server1', { nodename: 'other' })).toBeUndefined();
+    expect(factsProblem(undefined, 'server1', { nodename: 'other' })).toBeUndefined();
+  });
+});
+
+describe('cluster lint: what a resource or service does, whatever it is called', () => {
+  it('programOf: paths, rc links, resource classes, arguments, units and case name one program', () => {
+    const names: [string, string][] = [
+      ['lvs', 'lvs'],
+      ['/etc/init.d/lvs', 'lvs'],
+      ['/etc/rc.d/init.d/lvs', 'lvs'],
+      ['/etc/rc3.d/S20lvs', 'lvs'],
+      ['lvs.service', 'lvs'],
+      ['lsb:lvs', 'lvs'],
+      ['LVS', 'lvs'],
+      ['ldirectord::ldirectord.cf', 'ldirectord'],
+      ['ocf:heartbeat:ldirectord', 'ldirectord'],
+      ['/usr/lib/ocf/resource.d/heartbeat/ldirectord', 'ldirectord'],
+      ['ipvsadm.service', 'ipvsadm'],
+      ['IPaddr2::192.168.2.254/24/eth0', 'ipaddr2'],
+    ];
+    expect(names.map(([entry]) => [entry, programOf(entry)])).toEqual(names);
+  });
+
+  it('ipvs-single-owner: the lvs script as the path of its init script (whether or not the schema lets it through)', async () => {
+    for (const resource of ['/etc/init.d/lvs', '/etc/rc.d/init.d/lvs', '/etc/init.d/ipvsadm']) {
+      const subject = lintSubject(await load(docs.heartbeat())) as LintSubject;
+      subject.cluster.heartbeat!.resources = [resource];
+      const hits = lintCluster(subject).filter((finding) => finding.rule === 'ipvs-single-owner');
+      expect(hits.map((finding) => finding.message)).toEqual([expect.stringMatching(new RegExp(`^the IPVS table would be written by ldirectord \\(the manager\\), ${resource.replace(/\//g, '\\/')} \\(heartbeat resource: .*\\): keep only ldirectord$`))]);
+      subject.cluster.heartbeat!.resources = ['/etc/init.d/httpd'];
+      expect(lintCluster(subject).filter((finding) => finding.rule === 'ipvs-single-owner')).toEqual([]);
+    }
   });
 });
 
