@@ -14,9 +14,11 @@ import { group } from './operations/group.ts';
 import { line } from './operations/line.ts';
 import { packages } from './operations/packages.ts';
 import { service } from './operations/service.ts';
+import { shellVar } from './operations/shell-var.ts';
 import { sourceBuild } from './operations/source-build.ts';
 import { sysctl } from './operations/sysctl.ts';
 import { user } from './operations/user.ts';
 
 /** Every operation a task can use; each is one file in src/operations/. */
-export const ops = { file, directory, absent, line, block, command, sourceBuild, packages, service, sysctl, user, group };
+export const ops = { file, directory, absent, line, block, command, sourceBuild, packages, service, sysctl, user, group, shellVar };
+export { shellAssignment } from './operations/shell-var.ts';

@@ -30,7 +30,7 @@ export default defineRole({
         ? [
             {
               name: 'hostname in /etc/sysconfig/network',
-              op: ops.line({ path: '/etc/sysconfig/network', line: `HOSTNAME=${host.name}`, regexp: '^HOSTNAME=', create: true }),
+              op: ops.shellVar({ path: '/etc/sysconfig/network', name: 'HOSTNAME', value: host.name, create: true }),
               when: usesSysconfigNetwork,
             },
             {
@@ -54,7 +54,7 @@ export default defineRole({
         ? [
             {
               name: 'default gateway in /etc/sysconfig/network',
-              op: ops.line({ path: '/etc/sysconfig/network', line: `GATEWAY=${vars.default_gateway}`, regexp: '^GATEWAY=', create: true }),
+              op: ops.shellVar({ path: '/etc/sysconfig/network', name: 'GATEWAY', value: vars.default_gateway, create: true }),
               when: usesSysconfigNetwork,
             },
           ]

@@ -39,7 +39,7 @@ export default defineRole({
         // Debian's init script reads /etc/ldirectord.cf unless told otherwise; with this line
         // `service ldirectord status` and `reload` act on the instance heartbeat started.
         name: 'the Debian init script reads the ha.d configuration',
-        op: ops.line({ path: '/etc/default/ldirectord', line: `CONFIG_FILE=${LDIRECTORD_CF}`, regexp: '^#?\\s*CONFIG_FILE=', create: true }),
+        op: ops.shellVar({ path: '/etc/default/ldirectord', name: 'CONFIG_FILE', value: LDIRECTORD_CF, create: true, replaceCommented: true }),
         when: (facts) => packaged && facts.os.family === 'debian',
       },
       // A source build installs an init script or unit without enabling it; the packages may

@@ -189,7 +189,7 @@ function vipTasks(view: RealServerView, layout: (facts: Facts) => BootLayout): T
     tasks.push(
       {
         name: `default gateway ${address} at boot (/etc/sysconfig/network)`,
-        op: ops.line({ path: '/etc/sysconfig/network', line: `GATEWAY=${address}`, regexp: /^GATEWAY=/, create: true }),
+        op: ops.shellVar({ path: '/etc/sysconfig/network', name: 'GATEWAY', value: address, create: true }),
         when: inSysconfig,
       },
       { name: `default gateway ${address} now`, op: ops.command({ run: sh`ip route replace default via ${address}`, unless: gatewayPresent(address) }), when: inSysconfig },

@@ -7,6 +7,7 @@
 //                             the family's network configuration cannot hold (TUN, EL8/EL9 and
 //                             Ubuntu VIPs, the gateway there), or everything when chosen
 //   realserver.service        its systemd unit, on systemd hosts
+import { shellAssignment } from '../../src/index.ts';
 import type { CheckPage, LoopbackVip, RealServerView, TunnelVip } from './view.ts';
 
 /** Where Debian-family hosts keep their arptables rules (the package defines no place; EL uses /etc/sysconfig/arptables). */
@@ -30,11 +31,11 @@ export function renderIfcfg(view: RealServerView, vip: LoopbackVip): string {
     '# forwards to it unchanged; arp_ignore/arp_announce (or arptables) keep it from answering ARP',
     '# for the VIP, which only the director may do.',
     ...(view.alsoDirector ? directorNote.map((line) => `# ${line}`) : []),
-    `DEVICE=${vip.label}`,
-    `IPADDR=${vip.vip}`,
-    'NETMASK=255.255.255.255',
-    'ONBOOT=yes',
-    'NAME=loopback',
+    shellAssignment('DEVICE', vip.label),
+    shellAssignment('IPADDR', vip.vip),
+    shellAssignment('NETMASK', '255.255.255.255'),
+    shellAssignment('ONBOOT', 'yes'),
+    shellAssignment('NAME', 'loopback'),
     '',
   ].join('\n');
 }
