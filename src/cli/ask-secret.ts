@@ -1,6 +1,7 @@
 // -K / --ask-become-pass: the sudo password typed once at the terminal, never echoed, for the
 // hosts whose inventory names no password variable (Ansible's behaviour).
 import { UserError } from '../core/errors.ts';
+import { noteSecret, secretLengthProblem } from '../core/secret.ts';
 
 interface Terminal {
   isTTY?: boolean;
@@ -26,7 +27,10 @@ export function askSecret(prompt: string, input: Terminal, output: { write(text:
       input.setRawMode?.(false);
       input.pause();
       output.write('\n');
+      noteSecret(typed);
+      const tooShort = error ? undefined : secretLengthProblem(typed);
       if (error) reject(error);
+      else if (tooShort !== undefined) reject(new UserError(`the password typed for --ask-become-pass ${tooShort}`, {}, 'use a longer sudo password, or give the hosts become: { password_env: NAME }'));
       else resolve(typed);
     };
     const onData = (chunk: Buffer) => {

@@ -18,7 +18,8 @@ import { FanOut } from '../report/fan-out.ts';
 import { JsonReporter } from '../report/json.ts';
 import { PlainReporter } from '../report/plain.ts';
 import { ProgressReporter } from '../report/progress.ts';
-import { Redactor } from '../report/redact.ts';
+import { maskStream, Redactor } from '../report/redact.ts';
+import { knownSecrets } from '../core/secret.ts';
 import type { Reporter } from '../runner/events.ts';
 import { EXIT, runPlaybook } from '../runner/run-playbook.ts';
 
@@ -41,6 +42,9 @@ interface RunFlags {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Whatever writes to the terminal, no secret read so far reaches it in any form.
+  maskStream(process.stdout, knownSecrets);
+  maskStream(process.stderr, knownSecrets);
   let verbosity = 0;
   const program = new Command('provision')
     .description('Build, check and verify Linux LVS high-availability load-balancer clusters, Ansible-style.')
@@ -169,14 +173,16 @@ function reportError(error: unknown, verbosity: number): number {
     // commander printed its own message (or help/version) already.
     return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.inputError;
   }
+  // Errors raised while loading come before any run's redactor: mask every secret read so far.
+  const redactor = new Redactor(knownSecrets());
   if (error instanceof UserError) {
-    process.stderr.write(`ERROR: ${error.format()}\n`);
-    if (verbosity >= 3 && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(redactor.text(`ERROR: ${error.format()}\n`));
+    if (verbosity >= 3 && error.stack) process.stderr.write(redactor.text(`${error.stack}\n`));
     return EXIT.inputError;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`ERROR (internal): ${message}\n`);
-  process.stderr.write(verbosity >= 3 && error instanceof Error ? `${error.stack}\n` : '  run again with -vvv for the stack trace, and report it as a bug\n');
+  process.stderr.write(redactor.text(`ERROR (internal): ${message}\n`));
+  process.stderr.write(verbosity >= 3 && error instanceof Error ? redactor.text(`${error.stack}\n`) : '  run again with -vvv for the stack trace, and report it as a bug\n');
   return 250;
 }
 

@@ -8,6 +8,7 @@
 // here, before the schema check, so a VIP or a key kept in a variable is checked like a literal.
 import { Type } from '@sinclair/typebox';
 import { UserError } from '../core/errors.ts';
+import { noteSecret, secretLengthProblem } from '../core/secret.ts';
 import { interpolateVars } from '../inventory/interpolate.ts';
 import type { Group, InventoryHost, SourceLocation } from '../inventory/model.ts';
 import type { VarOrigin } from '../inventory/precedence.ts';
@@ -73,6 +74,14 @@ export function loadCluster(data: unknown, context: ClusterContext): LoadedClust
   if (cluster.heartbeat?.authkeys.key !== undefined) secretPaths.push(['heartbeat', 'authkeys', 'key']);
   if (cluster.keepalived?.auth !== undefined) secretPaths.push(['keepalived', 'auth', 'pass']);
   const secretAt = (path: PathSegment[]): string => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], cluster) as string;
+  // A secret written in clear (lint warns) is masked like the others: it needs the same length.
+  for (const path of secretPaths) noteSecret(secretAt(path));
+  throwProblems(
+    secretPaths.flatMap((path) => {
+      const tooShort = secretLengthProblem(secretAt(path));
+      return tooShort === undefined ? [] : [new UserError(`cluster.${formatPath(path)}: the secret ${tooShort}`, at(path), `use a longer value (read it with !env)`)];
+    }),
+  );
   const writtenPart = (path: readonly PathSegment[]): PathSegment[] => {
     const prefix: PathSegment[] = [];
     let node: unknown = (yaml.data as Record<string, unknown>).cluster;

@@ -26,9 +26,13 @@ export function secretLengthProblem(value: string): string | undefined {
 // inventory loads come before the run's redactor exists.
 const known = new Set<string>();
 
-/** Records a secret as soon as it is read, so that even an error raised right after is masked. */
+/**
+ * Records a secret as soon as it is read, so that even an error raised right after is masked. A
+ * value too short to be a secret is refused where it enters, and not recorded: masking it would
+ * corrupt that very error message.
+ */
 export function noteSecret(value: string): void {
-  if (value !== '') known.add(value);
+  if (value !== '' && secretLengthProblem(value) === undefined) known.add(value);
 }
 
 export function knownSecrets(): ReadonlySet<string> {
@@ -119,4 +123,20 @@ export function encodedForms(secret: string): string[] {
     out.add(bytes.toString('hex').toUpperCase());
   }
   return [...out].filter((form) => form.length > 0);
+}
+
+/**
+ * One expression (flag g) matching every form of every secret, or undefined when there is none.
+ * Longest secrets first, so a secret that contains another is matched whole.
+ */
+export function secretsPattern(secrets: Iterable<string>): RegExp | undefined {
+  const sorted = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const encoded = [...new Set(sorted.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
+  const alternatives = [...sorted.map(secretPattern), ...encoded.map(regexEscape)];
+  return alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g');
+}
+
+/** Whether `text` holds any form of any of `secrets`. */
+export function containsSecret(text: string, secrets: Iterable<string>): boolean {
+  return secretsPattern(secrets)?.test(text) ?? false;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { loadCluster } from '../cluster/load.ts';
 import { UserError } from '../core/errors.ts';
+import { MIN_SECRET_LENGTH, noteSecret, secretLengthProblem } from '../core/secret.ts';
 import type { BecomeOptions, DockerOptions, Group, Inventory, InventoryHost, SourceLocation, SshOptions, VagrantOptions } from './model.ts';
 import { inPrecedenceOrder, mergeVars, type VarLayer, type VarOrigin } from './precedence.ts';
 import { throwProblems } from './problems.ts';
@@ -44,12 +45,26 @@ export async function loadInventory(file: string, options: LoadInventoryOptions 
   for (const draft of tree.hosts.values()) hosts.set(draft.name, resolveHost(draft, groups, hostFiles.get(draft.name) ?? [], dir));
   checkJumpHosts(hosts, tree, yaml);
   checkTransportSettings(tree, yaml);
+  const tooShortPasswords: UserError[] = [];
   for (const host of hosts.values()) {
-    for (const variable of [host.passwordEnv, host.become?.passwordEnv]) {
+    const written = tree.hosts.get(host.name)?.writtenAt;
+    const settings = [
+      { variable: host.passwordEnv, path: written?.get('password_env') },
+      { variable: host.become?.passwordEnv, path: written?.get('become') && [...written.get('become')!, 'password_env'] },
+    ];
+    for (const { variable, path: settingPath } of settings) {
       const value = variable === undefined ? undefined : (options.env ?? process.env)[variable];
-      if (value !== undefined && value !== '') secrets.add(value);
+      if (value === undefined || value === '') continue;
+      noteSecret(value);
+      const tooShort = secretLengthProblem(value);
+      if (tooShort === undefined) secrets.add(value);
+      else if (!tooShortPasswords.some((e) => e.message.includes(`variable ${variable} `))) {
+        const where = settingPath === undefined ? { file } : { file: yaml.file, ...yaml.locate(settingPath) };
+        tooShortPasswords.push(new UserError(`the value of environment variable ${variable} (the password of host ${host.name}) ${tooShort}`, where, `use a password of at least ${MIN_SECRET_LENGTH} characters`));
+      }
     }
   }
+  throwProblems(tooShortPasswords);
   if (parsed.cluster === undefined) return { file, dir, hosts, groups, secrets };
   const { cluster, source: clusterSource, secrets: clusterSecrets } = loadCluster(parsed.cluster, { yaml, hosts, all: groups.get('all'), secrets });
   for (const secret of clusterSecrets) secrets.add(secret);

@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../core/errors.ts';
+import { containsSecret, knownSecrets } from '../core/secret.ts';
 import { throwProblems } from './problems.ts';
 import { didYouMean } from './suggest.ts';
 import { formatPath, type PathSegment, type YamlFile } from './yaml-file.ts';
@@ -171,9 +172,12 @@ function hintFor(error: ErrorObject, value: unknown): string | undefined {
   return undefined;
 }
 
-/** How a wrong value is quoted back to the user; secrets from !env are never shown. */
+/**
+ * How a wrong value is quoted back to the user; secrets from !env are never shown, nor is a value
+ * that holds one (a template that interpolated it, a longer string around it) in any form.
+ */
 function showValue(value: unknown, secrets: ReadonlySet<string>): string {
-  if (typeof value === 'string') return secrets.has(value) ? 'a value read with !env (not shown)' : JSON.stringify(value);
+  if (typeof value === 'string') return containsSecret(value, [...secrets, ...knownSecrets()]) ? 'a value read with !env (not shown)' : JSON.stringify(value);
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return Object.keys(value).length === 0 ? 'an empty mapping' : 'a mapping';

@@ -19,6 +19,7 @@ import {
   type ScalarTag,
 } from 'yaml';
 import { UserError } from '../core/errors.ts';
+import { noteSecret, secretLengthProblem } from '../core/secret.ts';
 import { throwProblems } from './problems.ts';
 
 export type PathSegment = string | number;
@@ -107,6 +108,19 @@ export function parseYaml(source: string, file: string, options: ParseOptions = 
           `environment variable ${name} is not set (${formatPath(path)})`,
           at,
           `export ${name} before running, or replace '!env ${name}' in ${file} with a value`,
+        ),
+      );
+      return;
+    }
+    // Noted at once, so that every later error message is masked (noteSecret skips a short one).
+    noteSecret(value);
+    const tooShort = secretLengthProblem(value);
+    if (tooShort !== undefined) {
+      problems.push(
+        new UserError(
+          `the value of environment variable ${name} (${formatPath(path)}) ${tooShort}`,
+          at,
+          `export a longer ${name}: values read with !env are secrets, masked in all output`,
         ),
       );
       return;

@@ -3,7 +3,7 @@
 // any renderer, and so does every error the CLI prints. The forms searched for (escaped, quoted,
 // encoded) are defined in src/core/secret.ts.
 import { hideContent, type FileDiff } from '../core/operation.ts';
-import { encodedForms, secretPattern } from '../core/secret.ts';
+import { secretsPattern } from '../core/secret.ts';
 import type { RunEvent } from '../runner/events.ts';
 
 export const MASK = '********';
@@ -12,13 +12,9 @@ export class Redactor {
   private readonly pattern: RegExp | undefined;
 
   constructor(secrets: Iterable<string>) {
-    // Longest first, so a secret that contains another is masked whole. Very short values would
-    // mask unrelated text everywhere; they are refused where secrets are defined (MIN_SECRET_LENGTH).
-    const sorted = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-    const alternatives = sorted.map(secretPattern);
-    const encoded = [...new Set(sorted.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
-    alternatives.push(...encoded.map((form) => form.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')));
-    this.pattern = alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g');
+    // Very short values would mask unrelated text everywhere; they are refused where secrets are
+    // defined (MIN_SECRET_LENGTH).
+    this.pattern = secretsPattern(secrets);
   }
 
   text(value: string): string {
@@ -59,4 +55,34 @@ export class Redactor {
     }
     return value;
   }
+}
+
+const masked = Symbol('provision.masked');
+
+/**
+ * Makes every later write to `stream` mask the secrets `secrets()` returns at that moment: the last
+ * guard of the CLI's stdout and stderr, for what reaches them without passing a run's redactor
+ * (lint findings, messages of commander or of the lab commands, a library's output).
+ */
+export function maskStream(stream: NodeJS.WriteStream, secrets: () => ReadonlySet<string>): void {
+  const marked = stream as NodeJS.WriteStream & { [masked]?: true };
+  if (marked[masked]) return;
+  marked[masked] = true;
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  let redactor = new Redactor([]);
+  let size = 0;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const current = secrets();
+    if (current.size !== size) {
+      redactor = new Redactor(current);
+      size = current.size;
+    }
+    if (typeof chunk === 'string') return write(redactor.text(chunk), ...rest);
+    if (Buffer.isBuffer(chunk)) {
+      const text = chunk.toString('utf8');
+      // Only whole UTF-8 text is rewritten; anything else passes as it is.
+      if (Buffer.from(text, 'utf8').equals(chunk)) return write(Buffer.from(redactor.text(text), 'utf8'), ...rest);
+    }
+    return write(chunk, ...rest);
+  }) as NodeJS.WriteStream['write'];
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { askSecret } from '../../../src/cli/ask-secret.ts';
+import { MIN_SECRET_LENGTH } from '../../../src/core/secret.ts';
 
 class FakeTerminal extends EventEmitter {
   isTTY = true;
@@ -30,6 +31,14 @@ describe('askSecret', () => {
     tty.emit('data', Buffer.from('ab\u0003'));
     await expect(answer).rejects.toThrow('no password given');
     expect(tty.raw).toEqual([true, false]);
+  });
+
+  it('refuses a password shorter than the secret minimum, saying why (problem 7)', async () => {
+    const tty = new FakeTerminal();
+    const answer = askSecret('p: ', tty, { write: () => undefined });
+    tty.emit('data', Buffer.from('e\r'));
+    await expect(answer).rejects.toThrow(`has 1 character; a secret needs at least ${MIN_SECRET_LENGTH}, because every output is masked by searching for it`);
+    await expect(answer).rejects.not.toThrow(/\be\b/);
   });
 
   it('refuses without a terminal, saying what to do instead', async () => {

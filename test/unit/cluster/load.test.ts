@@ -193,6 +193,21 @@ describe('the cluster section: {{ }} references and secrets', () => {
     expect(fromEnv.clusterSource?.clearTextSecrets).toEqual([]);
   });
 
+  it('an error never quotes a value that holds a secret, even inside a longer string from a template', async () => {
+    const doc = edited(heartbeatDoc, (c, d) => {
+      d.all.vars = { hb_key: '${HA_AUTH_KEY}' };
+      c.heartbeat.keepalive = 'every {{ hb_key }} seconds';
+    });
+    const errors = await loadErrors(doc);
+    expect(errors.join('\n')).toContain('got a value read with !env (not shown)');
+    expect(errors.join('\n')).not.toContain(ENV.HA_AUTH_KEY);
+  });
+
+  it('refuses a cluster secret written in clear shorter than the secret minimum (problem 7)', async () => {
+    const errors = await loadErrors(edited(keepalivedDoc, (c) => (c.keepalived.auth.pass = 'e')));
+    expect(errors).toEqual([expect.stringMatching(/cluster\.keepalived\.auth\.pass: the secret has 1 character; a secret needs at least 6, because every output is masked/)]);
+  });
+
   it('a value read with !env is not a template, even if it looks like one', async () => {
     const inventory = await load(heartbeatDoc(), { HA_AUTH_KEY: 'a{{b}}c' });
     expect(inventory.cluster?.heartbeat?.authkeys.key).toBe('a{{b}}c');

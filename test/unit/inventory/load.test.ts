@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MIN_SECRET_LENGTH } from '../../../src/core/secret.ts';
 import { interpolateVars } from '../../../src/inventory/interpolate.ts';
 import { loadInventory } from '../../../src/inventory/load.ts';
 import { fixture, problems, repoRoot, tempTree, userError } from './files.ts';
@@ -17,7 +18,7 @@ async function loadError(inventory: string, extra: Record<string, string> = {}, 
 describe('loadInventory: a complete inventory', () => {
   const file = fixture('inventory/complete/hosts.yaml');
   const dir = path.dirname(file);
-  const env = { FIXTURE_AUTH_KEY: 'k3y', FIXTURE_SSH_PASSWORD: 'ssh-pw' };
+  const env = { FIXTURE_AUTH_KEY: 'fixture-k3y', FIXTURE_SSH_PASSWORD: 'ssh-pw' };
 
   it('resolves every host setting, with defaults for what is not given', async () => {
     const inventory = await loadInventory(file, { env });
@@ -73,7 +74,7 @@ describe('loadInventory: a complete inventory', () => {
       dns: '192.168.2.1', // group_vars/all.yaml
       cluster: 'lab',
       role_weight: 2, // group_vars/directors.yml beats the directors group's vars in the inventory
-      auth_key: 'k3y', // !env
+      auth_key: 'fixture-k3y', // !env
       ldirectord: { virtual: '{{ vip }}:80', checktype: 'negotiate' }, // not interpolated yet
       priority: 150, // host_vars/lvs-master.yml beats the host's vars in the inventory
     });
@@ -114,15 +115,15 @@ describe('loadInventory: a complete inventory', () => {
       { name: 'realservers', parents: ['lvs'], children: [], hosts: ['web1', 'web2'], depth: 2 },
       { name: 'monitoring', parents: ['all'], children: [], hosts: ['client1', 'lvs-master'], depth: 1 },
     ]);
-    expect(inventory.groups.get('directors')?.vars).toEqual({ role_weight: 2, auth_key: 'k3y', ldirectord: { virtual: '{{ vip }}:80', checktype: 'negotiate' } });
+    expect(inventory.groups.get('directors')?.vars).toEqual({ role_weight: 2, auth_key: 'fixture-k3y', ldirectord: { virtual: '{{ vip }}:80', checktype: 'negotiate' } });
     expect(inventory.groups.get('directors')?.source).toEqual({ file, line: 13, column: 9 });
   });
 
   it('collects the secrets: !env values and the passwords named by password_env that are set', async () => {
     const inventory = await loadInventory(file, { env: { ...env, FIXTURE_SUDO_PASSWORD: 'sudo-pw' } });
-    expect(inventory.secrets).toEqual(new Set(['k3y', 'ssh-pw', 'sudo-pw']));
-    const withoutPasswords = await loadInventory(file, { env: { FIXTURE_AUTH_KEY: 'k3y' } });
-    expect(withoutPasswords.secrets).toEqual(new Set(['k3y']));
+    expect(inventory.secrets).toEqual(new Set(['fixture-k3y', 'ssh-pw', 'sudo-pw']));
+    const withoutPasswords = await loadInventory(file, { env: { FIXTURE_AUTH_KEY: 'fixture-k3y' } });
+    expect(withoutPasswords.secrets).toEqual(new Set(['fixture-k3y']));
   });
 });
 
@@ -358,16 +359,25 @@ describe('loadInventory: !env', () => {
   });
 
   it('a secret is never quoted back in an error', async () => {
-    const { error } = await loadError(inventory, {}, { WEB1_PORT: 'hunter2', HA_AUTH_KEY: 'k' });
+    const { error } = await loadError(inventory, {}, { WEB1_PORT: 'hunter2', HA_AUTH_KEY: 'hb-secret-key' });
     expect(problems(error)).toEqual(['4:18 all.hosts.web1.port: expected an integer 1-65535, got a value read with !env (not shown)']);
     expect(error.format()).not.toContain('hunter2');
   });
 
+  it('refuses an ssh or sudo password shorter than the secret minimum, once per variable, at the host (problem 7)', async () => {
+    const doc = ['all:', '  hosts:', '    web1: { password_env: WEB_PW }', '    web2:', '      become: { sudo: true, password_env: WEB_PW }', ''].join('\n');
+    const { error } = await loadError(doc, {}, { WEB_PW: 'abc' });
+    expect(problems(error)).toEqual([
+      `3:27 the value of environment variable WEB_PW (the password of host web1) has 3 characters; a secret needs at least ${MIN_SECRET_LENGTH}, because every output is masked by searching for it, and a shorter one would mask ordinary text and give itself away`,
+    ]);
+    expect(error.format()).not.toContain('abc');
+  });
+
   it('!env in group_vars files counts as a secret too', async () => {
     const dir = await writeTree({ 'hosts.yaml': 'all:\n  hosts: { web1: }\n', 'group_vars/all.yml': 'db_password: !env DB_PASSWORD\n' });
-    const loaded = await loadInventory(path.join(dir, 'hosts.yaml'), { env: { DB_PASSWORD: 'pw' } });
-    expect(loaded.secrets).toEqual(new Set(['pw']));
-    expect(loaded.hosts.get('web1')?.vars.db_password).toBe('pw');
+    const loaded = await loadInventory(path.join(dir, 'hosts.yaml'), { env: { DB_PASSWORD: 'db-p4ssword' } });
+    expect(loaded.secrets).toEqual(new Set(['db-p4ssword']));
+    expect(loaded.hosts.get('web1')?.vars.db_password).toBe('db-p4ssword');
   });
 });
 

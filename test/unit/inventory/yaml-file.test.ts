@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MIN_SECRET_LENGTH } from '../../../src/core/secret.ts';
 import { formatPath, parseYaml } from '../../../src/inventory/yaml-file.ts';
 import { problems, userErrorOf } from './files.ts';
 
@@ -29,9 +30,9 @@ describe('parseYaml', () => {
   });
 
   it('!env reads the environment and records the value as a secret', () => {
-    const yaml = parseYaml('a: !env SOME_VAR\n', 'f.yml', { env: { SOME_VAR: 'v' } });
-    expect(yaml.data).toEqual({ a: 'v' });
-    expect(yaml.secrets).toEqual(new Set(['v']));
+    const yaml = parseYaml('a: !env SOME_VAR\n', 'f.yml', { env: { SOME_VAR: 'some-value' } });
+    expect(yaml.data).toEqual({ a: 'some-value' });
+    expect(yaml.secrets).toEqual(new Set(['some-value']));
   });
 
   it('!env with a bad name, without a name, or on a collection', () => {
@@ -42,6 +43,14 @@ describe('parseYaml', () => {
     const collection = userErrorOf(() => parseYaml('b: !env [x]\n', 'f.yml', { env: {} }));
     expect(problems(collection)).toEqual(['1:4 YAML syntax error: Unresolved tag: !env']);
     expect(collection.hint).toBe('!env takes the name of an environment variable, not a list or mapping (e.g. password: !env DB_PASSWORD)');
+  });
+
+  it('refuses a value shorter than the secret minimum, saying which variable, where, the minimum and why (problem 7)', () => {
+    const error = userErrorOf(() => parseYaml('a: 1\nkey: !env HA_AUTH_KEY\n', 'f.yml', { env: { HA_AUTH_KEY: 'e' } }));
+    expect(problems(error)).toEqual([
+      `2:11 the value of environment variable HA_AUTH_KEY (key) has 1 character; a secret needs at least ${MIN_SECRET_LENGTH}, because every output is masked by searching for it, and a shorter one would mask ordinary text and give itself away`,
+    ]);
+    expect(parseYaml('key: !env HA_AUTH_KEY\n', 'f.yml', { env: { HA_AUTH_KEY: 'e'.repeat(MIN_SECRET_LENGTH) } }).secrets.size).toBe(1);
   });
 
   it('an empty value from the environment is set, but not a secret to mask', () => {
