@@ -8,7 +8,7 @@ import { ASKED_BECOME_PASSWORD_ENV, askSecret } from './ask-secret.ts';
 import { createConnector } from '../connectors/index.ts';
 import { JumpHosts } from '../connectors/jump-hosts.ts';
 import { lintBeforeRun, registerLintCommand } from '../cluster/cli.ts';
-import { formatFinding, lintNodeNames, lintSubject } from '../cluster/lint.ts';
+import { factsProblem, lintSubject } from '../cluster/lint.ts';
 import { registerLabCommands } from '../lab/cli.ts';
 import { withLabCredentials } from '../lab/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
@@ -135,14 +135,9 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
       lockTimeoutSeconds: flags.lockTimeout,
       secrets,
       signal: controller.signal,
-      onFacts: (host, facts) => {
-        // Heartbeat matches its node names against `uname -n`: checkable only once facts are in.
-        const subject = lintSubject(inventory);
-        if (!subject) return;
-        for (const finding of lintNodeNames(subject, new Map([[host, facts]]))) {
-          events.emit({ type: 'warning', host, message: formatFinding(finding) });
-        }
-      },
+      // Heartbeat matches its node names against `uname -n`, known once facts are in: a lint error
+      // then, and the host stops before anything is changed on it.
+      checkFacts: (host, facts) => factsProblem(lintSubject(inventory), host, facts),
       connect: (host) =>
         createConnector(withAskedPassword(withLabCredentials(host)), {
           env: connectorEnv,

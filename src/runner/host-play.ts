@@ -46,6 +46,11 @@ export interface HostPlayOptions {
   facts: Facts | null;
   factsScript: string;
   parseFacts(stdout: string): Facts;
+  /**
+   * Called once, as soon as facts are gathered (the play's first probe) and before anything is
+   * planned or changed: a problem (its text as `provision lint` words it) fails the host there.
+   */
+  checkFacts?(facts: Facts): string | undefined;
   emit(event: TaskResultEvent): void;
   /** checked between executions: an aborted run (Ctrl-C, any_errors_fatal) stops here */
   stopped(): boolean;
@@ -118,7 +123,26 @@ export async function runHostPlay(
         `probing the host's state failed (exit code ${probeRun.exitCode})${tail(probeRun.stderr || probeRun.stdout)}`,
       );
     }
-    facts ??= options.parseFacts(probed.facts ?? '');
+    if (facts === null) {
+      facts = options.parseFacts(probed.facts ?? '');
+      const problem = options.checkFacts?.(facts);
+      if (problem !== undefined) {
+        emit({
+          type: 'task',
+          host: options.host,
+          play: options.play,
+          role: null,
+          task: 'checking the host against the cluster',
+          kind: 'task',
+          status: 'failed',
+          changed: false,
+          message: problem,
+          durationMs: 0,
+          remoteExecutions: runner.executions(),
+        });
+        return { facts, failed: true, interrupted: false };
+      }
+    }
     if (round === 0) for (const h of handlers) handlerProbesAtStart.set(h.id, probed.probes.get(h.id) ?? { stdout: '', exitCode: 0 });
     const probeMs = Date.now() - probeStart;
 

@@ -33,8 +33,11 @@ export interface RunOptions {
   /** aborted on Ctrl-C: hosts stop between executions */
   signal?: AbortSignal;
   connect(host: InventoryHost): Connector;
-  /** called once per host when its facts have been gathered */
-  onFacts?(host: string, facts: Facts): void;
+  /**
+   * Called once per host as soon as its facts are gathered, before anything is changed on it: a
+   * problem (e.g. heartbeat-node-name against `uname -n`) fails the host there.
+   */
+  checkFacts?(host: string, facts: Facts): string | undefined;
 }
 
 export const EXIT = { ok: 0, inputError: 1, failed: 2, unreachable: 4, interrupted: 130 } as const;
@@ -155,10 +158,10 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         facts: session.facts,
         factsScript: factsScript(),
         parseFacts,
+        ...(options.checkFacts ? { checkFacts: (facts: Facts) => options.checkFacts?.(host.name, facts) } : {}),
         emit,
         stopped,
       });
-      if (!session.facts && result.facts) options.onFacts?.(host.name, result.facts);
       session.facts = result.facts;
       return result.failed;
     } catch (error) {

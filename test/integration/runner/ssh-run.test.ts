@@ -134,6 +134,45 @@ ${extraHost}`;
     expect(recapOf(r)!.hosts[0]).toMatchObject({ failed: 1 });
   });
 
+  it('heartbeat-node-name stops a host whose `uname -n` is not its node name before anything is touched, in the words of lint', async () => {
+    // The hostname is left alone (manage_hostname: false), so only the host's facts can tell.
+    const heartbeatInventory = (manageHostname: boolean) =>
+      inventory().replace('ssh: { known_hosts: known_hosts, host_key_checking: accept-new }', `ssh: { known_hosts: known_hosts, host_key_checking: accept-new }\n      vars: { manage_hostname: ${manageHostname} }`) +
+      `
+cluster:
+  name: demo
+  manager: heartbeat
+  directors: [target1]
+  virtual_services:
+    - { vip: 127.0.0.100, port: 80, realservers: [{ address: 127.0.0.1 }], check: { checktype: connect } }
+  heartbeat:
+    ucast: [{ interface: lo }]
+    authkeys: { method: sha1, key: !env DEMO_AUTH_KEY }
+    node_names: { target1: not-this-host }
+`;
+    // Whatever earlier tests left there: the demo role would change something (its marker, at least).
+    const before = await sha256Tree(base);
+
+    await project.write('inventory-hb.yaml', heartbeatInventory(false));
+    const r = await runCli(project, ['-i', 'inventory-hb.yaml', 'playbooks/site.yml'], { env });
+    expect(r.exitCode).toBe(2);
+    expect(taskEvents(r).map((e) => [e.task, e.status])).toEqual([['checking the host against the cluster', 'failed']]);
+    const message = String(taskEvents(r)[0]!.message);
+    expect(message).toMatch(/inventory-hb\.yaml:\d+:\d+: error \[heartbeat-node-name\] director target1 is heartbeat node not-this-host, but its `uname -n` is \S+ \(manage_hostname is false/);
+    expect(message).toContain('heartbeat finds its own node line by `uname -n`');
+    // The host lock and the first probe: nothing was applied.
+    expect(recapOf(r)!.hosts[0]).toMatchObject({ failed: 1, changed: 0, remoteExecutions: 2 });
+    expect(await sha256Tree(base)).toBe(before);
+
+    // Where the base role sets the hostname, lint already refuses the description: nothing runs.
+    await project.write('inventory-hb.yaml', heartbeatInventory(true));
+    const linted = await runCli(project, ['-i', 'inventory-hb.yaml', 'playbooks/site.yml'], { env });
+    expect(linted.exitCode).toBe(1);
+    expect(linted.stderr).toMatch(/inventory-hb\.yaml:\d+:\d+: error \[heartbeat-node-name\] director target1 is heartbeat node not-this-host, but the base role sets its hostname/);
+    expect(taskEvents(linted)).toEqual([]);
+    expect(await sha256Tree(base)).toBe(before);
+  });
+
   it('reports an unreachable host (exit 4) while the other host finishes', async () => {
     await project.write('inventory-ghost.yaml', inventory(`    ghost:\n      address: 127.0.0.1\n      port: ${closedPort}\n      key: ${sshd.clientKeyPath}\n`));
     const r = await runCli(project, ['-i', 'inventory-ghost.yaml', 'playbooks/site.yml'], { env });

@@ -239,6 +239,42 @@ describe.each(SHELLS)('runHostPlay under %s', (shell) => {
     ]);
   });
 
+  it('fails the host when its freshly gathered facts have a problem, before anything is changed (also in check mode)', async () => {
+    for (const check of [false, true]) {
+      events = [];
+      const runner = shellRunner(shell);
+      const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a'), ['h']), task(1, 'b', append(path.join(dir, 'b'), 'x'))];
+      const seen: string[] = [];
+      const problem = 'hosts.yaml:3:5: error [heartbeat-node-name] director h is heartbeat node h, but its `uname -n` is other';
+      const result = await runHostPlay(runner, tasks, [handler(0, 'h', append(path.join(dir, 'h'), 'x'))], {
+        ...options(check),
+        facts: null,
+        checkFacts: (facts) => {
+          seen.push(facts.nodename);
+          return problem;
+        },
+      });
+      expect(result.failed).toBe(true);
+      expect(seen).toEqual([factsFor('debian12').nodename]);
+      // Only the first probe ran: nothing was applied, no task or handler was reported.
+      expect(runner.executions()).toBe(1);
+      expect(execFileSync('ls', ['-A', dir]).toString()).toBe('');
+      expect(events.map((e) => [e.task, e.status, e.role, e.message])).toEqual([['checking the host against the cluster', 'failed', null, problem]]);
+    }
+  });
+
+  it('runs the facts check once, only when it gathers the facts, and goes on when it finds nothing', async () => {
+    const checked: string[] = [];
+    const checkFacts = (facts: { nodename: string }) => void checked.push(facts.nodename);
+    const tasks = [task(0, 'a', content(path.join(dir, 'a'), 'a'))];
+    const gathered = await runHostPlay(shellRunner(shell), tasks, [], { ...options(), facts: null, checkFacts });
+    expect(gathered.failed).toBe(false);
+    expect(readFileSync(path.join(dir, 'a'), 'utf8')).toBe('a');
+    // A later play reuses the facts: nothing to check again.
+    await runHostPlay(shellRunner(shell), tasks, [], { ...options(), checkFacts });
+    expect(checked).toHaveLength(1);
+  });
+
   it('skips a task whose `when` is false for the facts', async () => {
     const t = { ...task(0, 'el only', content(path.join(dir, 'a'), 'a')), when: () => false };
     await runHostPlay(shellRunner(shell), [t], [], options());
