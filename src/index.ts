@@ -1,6 +1,11 @@
 // The API a role is written with: `import { defineRole, ops, sh } from 'provision'` (or a relative
 // path to this file for the roles in this repository).
 export { defineRole, type Role, type RoleContext, type Task, type Handler, type HostInfo } from './core/task.ts';
+// Typed role variables: roleVariables({ name: { type: Type.String(...), default: '' } }) gives a
+// role's `defaults` and `types`; value-types.ts has the grammars of values that land in files.
+export { roleVariables } from './core/role-variables.ts';
+export { Type } from '@sinclair/typebox';
+export * as valueTypes from './inventory/value-types.ts';
 export { sh, quote, raw } from './core/shell.ts';
 export type { Facts, OsFamily } from './core/facts.ts';
 export { OperationError, type Operation, type Plan, type Deferred } from './core/operation.ts';

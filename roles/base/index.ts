@@ -1,6 +1,7 @@
 // Host basics every cluster node needs before the cluster roles: the cluster's nodes in /etc/hosts
 // (heartbeat and ldirectord resolve node names) and the hostname, set the way each family keeps it.
 import { defineRole, ops, sh, type Facts } from '../../src/index.ts';
+import { baseVariables } from './variables.ts';
 
 /** EL5/EL6 keep the hostname (and the default gateway) in /etc/sysconfig/network. */
 const usesSysconfigNetwork = (facts: Facts) => facts.os.family === 'el' && facts.os.major <= 6;
@@ -12,14 +13,7 @@ export function hostsBlock(hosts: ReadonlyArray<{ name: string; address: string 
 
 export default defineRole({
   name: 'base',
-  defaults: {
-    /** write every inventory host with an IP address into /etc/hosts */
-    manage_etc_hosts: true,
-    /** set the hostname to the inventory name */
-    manage_hostname: true,
-    /** EL5/6: GATEWAY= in /etc/sysconfig/network ('' leaves it alone) */
-    default_gateway: '',
-  },
+  ...baseVariables,
   tasks: ({ vars, host, inventory }) => {
     const nodes = inventory.hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h.address));
     return [

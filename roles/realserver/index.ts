@@ -7,7 +7,7 @@
 //   3. the page each health check fetches, with the text it expects;
 //   4. the services the real server runs.
 // A host that serves no virtual service gets no task.
-import { defineRole, ops, OperationError, sh, type Facts, type Task } from '../../src/index.ts';
+import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
 import { applyRulesScript, jfChains, rulesInPlaceCheck, standardChains, type ArpChains, type ArpSave } from './arptables.ts';
 import {
@@ -24,22 +24,9 @@ import {
   unitPath,
   type ScriptItems,
 } from './render.ts';
+import { realserverVariables, type BootMethod } from './variables.ts';
 import { realServerView, type LoopbackVip, type RealServerView } from './view.ts';
 
-/**
- * native: the family's own network configuration where it can hold a VIP on a loopback alias
- * (ifcfg-lo:N on EL5-EL7, /etc/network/interfaces.d on Debian), the realserver script for the rest
- * (TUN, the NAT gateway outside EL5-EL7, every VIP on EL8/EL9, whose NetworkManager ignores ifcfg
- * aliases, and on Ubuntu, whose netplan flushes lo when it applies). init-script: the tutorials'
- * /etc/init.d/realserver for everything, on every family.
- */
-export type BootMethod = 'native' | 'init-script';
-
-interface Vars extends Record<string, unknown> {
-  boot_method: BootMethod;
-}
-
-const defaults: Vars = { boot_method: 'native' };
 
 const el = (facts: Facts) => facts.os.family === 'el';
 const elUpTo7 = (facts: Facts) => el(facts) && facts.os.major <= 7;
@@ -243,11 +230,8 @@ function serviceTasks(view: RealServerView): Task[] {
 
 export default defineRole({
   name: 'realserver',
-  defaults,
+  ...realserverVariables,
   tasks: (ctx) => {
-    if (ctx.vars.boot_method !== 'native' && ctx.vars.boot_method !== 'init-script') {
-      throw new OperationError(`realserver: boot_method is ${JSON.stringify(ctx.vars.boot_method)}; use native or init-script`);
-    }
     const view = realServerView(clusterOf(ctx, 'realserver'), ctx.host.name);
     return view === undefined ? [] : realServerTasks(view, ctx.vars.boot_method);
   },

@@ -1,5 +1,6 @@
 // Tasks and roles: what a role author writes. A role is a TypeScript module in roles/<name>/ whose
 // default export comes from defineRole; its tasks are built from operations (src/operations/).
+import type { TSchema } from '@sinclair/typebox';
 import type { Cluster } from '../cluster/model.ts';
 import type { Facts } from './facts.ts';
 import type { Operation } from './operation.ts';
@@ -39,6 +40,12 @@ export interface Role<V extends Record<string, unknown> = Record<string, unknown
   name: string;
   /** typed defaults: the lowest-precedence variables */
   defaults: V;
+  /**
+   * The type of each variable (typebox schemas; see role-variables.ts): a value that does not fit
+   * stops the run before any host is touched, at the file:line that set it. Every variable that
+   * reaches a target should have one.
+   */
+  types?: { [K in keyof V]?: TSchema };
   tasks(ctx: RoleContext<V>): Task[];
   handlers?(ctx: RoleContext<V>): Handler[];
 }

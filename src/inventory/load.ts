@@ -12,6 +12,7 @@ import { inPrecedenceOrder, mergeVars, type VarLayer, type VarOrigin } from './p
 import { throwProblems } from './problems.ts';
 import { InventoryFile, VarsFile, type GroupEntry, type HostEntry } from './schema.ts';
 import { didYouMean } from './suggest.ts';
+import { inventoryRoleVariableProblems } from './role-variables.ts';
 import { compileChecker } from './validate.ts';
 import { originsInFile } from './var-origin.ts';
 import { formatPath, readYamlFile, type ParseOptions, type PathSegment, type YamlFile } from './yaml-file.ts';
@@ -65,6 +66,8 @@ export async function loadInventory(file: string, options: LoadInventoryOptions 
     }
   }
   throwProblems(tooShortPasswords);
+  // Variables the built-in roles write to hosts are checked now, so lint refuses what a run would.
+  throwProblems(inventoryRoleVariableProblems(hosts.values(), secrets));
   if (parsed.cluster === undefined) return { file, dir, hosts, groups, secrets };
   const { cluster, source: clusterSource, secrets: clusterSecrets } = loadCluster(parsed.cluster, { yaml, hosts, all: groups.get('all'), secrets });
   for (const secret of clusterSecrets) secrets.add(secret);

@@ -65,6 +65,23 @@ export function compileChecker<T extends TSchema>(schema: T): Checker<T> {
   };
 }
 
+/**
+ * Compile the schema of one value (a role variable) once; the checker says what is wrong with a
+ * value, in the words of a schema error ("expected an IPv4 address ..., got \"x\""), or returns
+ * undefined when it is valid. The caller knows where the value was written.
+ */
+export function compileValueChecker(schema: TSchema): (value: unknown, secrets: ReadonlySet<string>) => string | undefined {
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (value, secrets) => {
+    if (validate(value)) return undefined;
+    const error = (validate.errors ?? [])[0];
+    if (error === undefined) return 'an invalid value';
+    const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
+    const inside = error.instancePath === '' ? '' : ` at ${error.instancePath.slice(1).replace(/\//g, '.')}`;
+    return `expected ${expectedOf(parent, error)}${inside}, got ${showValue(error.data, secrets)}`;
+  };
+}
+
 function schemaProblems(errors: readonly ErrorObject[], data: unknown, context: CheckContext): UserError[] {
   const problems: UserError[] = [];
   for (const error of errors) {

@@ -73,7 +73,8 @@ export const EmailAddress = text(`^[A-Za-z0-9._%+-]+@${LABEL}(?:\\.${LABEL})*$`,
  * commands: the portable file name characters and '/', no '..' component. No blanks (the programs
  * split their settings at blanks), no quotes or '#'.
  */
-export const TargetPath = (expected: string): TString => text('^(?!.*/\\.\\.(?:/|$))/[A-Za-z0-9._+,@%=:/-]*$', expected, { maxLength: 4096 });
+export const TargetPath = (expected: string): TString =>
+  text('^(?!.*/\\.\\.(?:/|$))/[A-Za-z0-9._+,@%=:/-]*$', `${expected} (an absolute path of letters, digits and . _ + , @ % = : / -, without '..')`, { maxLength: 4096 });
 
 /** A device file, e.g. /dev/ttyS0. */
 export const DevicePath = text('^/dev/(?!.*(?:^|/)\\.\\.(?:/|$))[A-Za-z0-9._+@:/-]+$', 'a serial device, e.g. /dev/ttyS0', { maxLength: 4096 });

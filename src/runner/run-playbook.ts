@@ -10,7 +10,9 @@ import { parseFacts } from '../facts/parse.ts';
 import { interpolateVars } from '../inventory/interpolate.ts';
 import type { Inventory, InventoryHost } from '../inventory/model.ts';
 import { selectHosts } from '../inventory/pattern.ts';
-import { mergeVars, runVarLayers, type VarLayer } from '../inventory/precedence.ts';
+import { mergeVars, runVarLayers, type MergedVars, type VarLayer } from '../inventory/precedence.ts';
+import { throwProblems } from '../inventory/problems.ts';
+import { roleVariableProblems } from '../inventory/role-variables.ts';
 import type { Play, Playbook } from '../playbook/model.ts';
 import type { Reporter, TaskResultEvent } from './events.ts';
 import { runHostPlay, ExecutionError, type HostHandler, type HostTask, type ScriptRunner } from './host-play.ts';
@@ -63,6 +65,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : null;
   // Roles are loaded (and every reference checked) before anything runs on any host.
   const roles = await loadPlayRoles(playbook);
+  checkRoleVariables();
   let stopAll = false;
   const stopped = () => stopAll || options.signal?.aborted === true;
 
@@ -194,6 +197,54 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     };
   }
 
+  /** A role's variables on a host in a play: every layer merged in precedence order, {{ }} resolved. */
+  function roleVars(role: Role, play: Play, ref: Play['roles'][number], host: InventoryHost): MergedVars {
+    const merged = mergeVars(
+      runVarLayers({
+        role: { name: role.name, defaults: role.defaults },
+        host,
+        play: { name: play.name, vars: play.vars, varOrigin: play.varOrigin },
+        roleParams: { vars: ref.vars, varOrigin: ref.varOrigin },
+        ...(options.extraVars ? { extraVars: options.extraVars } : {}),
+      }),
+    );
+    return { vars: interpolateVars(merged.vars, merged.origin, { literal: options.secrets }), origin: merged.origin };
+  }
+
+  /**
+   * Every typed role variable of every play on every host it will run on, before any host is
+   * touched: a value that would reach a target unchecked (from -e, play vars or the inventory)
+   * stops the run here. Interpolation errors are left to the host's own play, which reports them.
+   */
+  function checkRoleVariables(): void {
+    const problems: UserError[] = [];
+    const seen = new Set<string>();
+    for (const play of playbook.plays) {
+      const names = selectHosts(inventory, play.hosts, play.hostsSource).filter((h) => !limited || limited.has(h));
+      for (const name of names) {
+        const host = inventory.hosts.get(name)!;
+        for (const ref of play.roles) {
+          const role = roles.get(ref.name)!;
+          if (role.types === undefined) continue;
+          let merged: MergedVars;
+          try {
+            merged = roleVars(role, play, ref, host);
+          } catch (error) {
+            if (error instanceof UserError) continue;
+            throw error;
+          }
+          for (const problem of roleVariableProblems(role.name, role.types, merged.vars, merged.origin, options.secrets, name)) {
+            const key = `${problem.where.file ?? ''}:${problem.where.line ?? ''}:${problem.message}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            problems.push(problem);
+          }
+        }
+      }
+    }
+    throwProblems(problems);
+  }
+
   function buildHostTasks(play: Play, host: InventoryHost): { tasks: HostTask[]; handlers: HostHandler[] } {
     const tasks: HostTask[] = [];
     const handlers: HostHandler[] = [];
@@ -201,16 +252,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     const allHosts = [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address, groups: h.groups, vars: h.vars }));
     for (const ref of play.roles) {
       const role = roles.get(ref.name)!;
-      const merged = mergeVars(
-        runVarLayers({
-          role: { name: role.name, defaults: role.defaults },
-          host,
-          play: { name: play.name, vars: play.vars, varOrigin: play.varOrigin },
-          roleParams: { vars: ref.vars, varOrigin: ref.varOrigin },
-          ...(options.extraVars ? { extraVars: options.extraVars } : {}),
-        }),
-      );
-      const vars = interpolateVars(merged.vars, merged.origin, { literal: options.secrets });
+      const vars = roleVars(role, play, ref, host).vars;
       const ctx = {
         vars: strictVars(vars, { role: role.name, host: host.name }),
         host: { name: host.name, address: host.address, groups: host.groups },

@@ -26,6 +26,11 @@ describe('user errors from the CLI', () => {
       'broken.yml': '- hosts: all\n  roles: [broken]\n',
       'typo.yml': '- hosts: all\n  roles:\n    - wbe\n',
       'nohosts.yml': '- hosts: directors\n  roles: [web]\n',
+      // Nothing listens on port 9 here: were the variables not checked first, the run would end unreachable (exit 4).
+      'far.yaml': 'all:\n  hosts:\n    far: { address: 127.0.0.1, port: 9, ssh: { connect_timeout: 2 } }\n',
+      'base.yml': '- hosts: all\n  roles: [base]\n',
+      'roles/typed/index.ts': `import { defineRole, ops, roleVariables, Type } from ${JSON.stringify(apiModule)};\nexport default defineRole({ name: 'typed', ...roleVariables({ listen_port: { type: Type.Integer({ minimum: 1, maximum: 65535, expected: 'a port 1-65535' }), default: 80 } }), tasks: ({ vars }) => [{ name: 'x', op: ops.command({ run: 'true # ' + String(vars.listen_port) }) }] });\n`,
+      'typed.yml': '- hosts: all\n  vars:\n    listen_port: "80; reboot"\n  roles: [typed]\n',
     });
   });
   afterAll(() => project.remove());
@@ -68,6 +73,16 @@ describe('user errors from the CLI', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toMatch(/broken\.yml:2:\d+: host me: role broken failed while building its tasks: .*fiel/);
     expect(r.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it('a role variable from -e that does not fit its type stops the run before any host is contacted', async () => {
+    const r = await runCli(project, ['-i', 'far.yaml', 'base.yml', '-e', '{"default_gateway": "; touch /tmp/x ;"}']);
+    expectUserError(r, /host far: variable default_gateway of role base \(set in extra vars \(-e\)\): expected the default gateway's IPv4 address/);
+    expect(r.stdout + r.stderr).not.toMatch(/unreachable/i);
+  });
+
+  it("a user role's typed variable, set in the play: the playbook's file:line", async () => {
+    expectUserError(await runCli(project, ['-i', 'far.yaml', 'typed.yml']), /typed\.yml:3:\d+: host far: variable listen_port of role typed: expected a port 1-65535, got "80; reboot"/);
   });
 
   it('-vvv adds the stack trace', async () => {

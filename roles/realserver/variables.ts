@@ -1,0 +1,17 @@
+// The realserver role's variables: defaults and types (checked when the inventory loads and before a run).
+import { roleVariables } from '../../src/core/role-variables.ts';
+import { StringEnum } from '../../src/inventory/validate.ts';
+
+/**
+ * native: the family's own network configuration where it can hold a VIP on a loopback alias
+ * (ifcfg-lo:N on EL5-EL7, /etc/network/interfaces.d on Debian), the realserver script for the rest
+ * (TUN, the NAT gateway outside EL5-EL7, every VIP on EL8/EL9, whose NetworkManager ignores ifcfg
+ * aliases, and on Ubuntu, whose netplan flushes lo when it applies). init-script: the tutorials'
+ * /etc/init.d/realserver for everything, on every family.
+ */
+export const BOOT_METHODS = ['native', 'init-script'] as const;
+export type BootMethod = (typeof BOOT_METHODS)[number];
+
+export const realserverVariables = roleVariables({
+  boot_method: { type: StringEnum(BOOT_METHODS, { expected: 'native or init-script' }), default: 'native' as BootMethod },
+});
