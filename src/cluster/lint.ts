@@ -766,6 +766,17 @@ export const RULES: readonly LintRule[] = [
     },
   },
   {
+    id: 'piranha-backup-active',
+    severity: 'warning',
+    summary: "piranha's second director is an active backup",
+    reason:
+      "pulse on the backup director takes over only when lvs.cf says backup_active = 1; without it the second director receives lvs.cf but never takes the VIP when the primary fails (the piranha tutorial had to add the line by hand).",
+    check: ({ cluster }) =>
+      cluster.manager === 'piranha' && cluster.directors.length > 1 && cluster.piranha?.backup_active === false
+        ? [{ message: `piranha.backup_active is false: the backup director ${cluster.directors[1] ?? ''} never takes over; set it true, or list one director`, at: ['piranha', 'backup_active'] }]
+        : [],
+  },
+  {
     id: 'single-director',
     severity: 'warning',
     summary: 'a failover manager has a second director to fail over to',

@@ -479,6 +479,14 @@ const cases: Case[] = [
     line: 'lvs-backup: 202.39.145.100',
   },
   {
+    rule: 'piranha-backup-active',
+    base: 'piranha',
+    fail: (c) => (c.piranha = { backup_active: false }),
+    pass: (c) => (c.piranha = { backup_active: true }),
+    severity: 'warning',
+    line: 'backup_active: false',
+  },
+  {
     rule: 'single-director',
     base: 'keepalived',
     fail: (c) => {
