@@ -7,6 +7,7 @@ import { OperationError } from '../../src/core/operation.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
 import { exampleSecrets, goldenFileName, loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
+import { freshProbe } from '../../test/support/fresh-host.ts';
 import { configTest, findKeepalived } from '../../test/support/keepalived-binary.ts';
 import { expectGolden, planRole, renderPlanGolden } from '../../test/support/plan-role.ts';
 import keepalived, { keepalivedConf, keepalivedConfPath } from './index.ts';
@@ -125,6 +126,22 @@ describe('keepalived.conf', () => {
     const cluster = withKeepalived(dr.cluster, { auth: { type: 'PASS', pass: 'a b!c' } });
     expect(() => keepalivedConf(cluster, 'server1', factsFor('el9'))).toThrow(/cannot be written into keepalived\.conf/);
   });
+
+  it('problem 5: a refused VRRP password is not quoted in the message, in any form', () => {
+    for (const pass of ['Qz"7\\k', 'Qz 7!k']) {
+      const cluster = withKeepalived(dr.cluster, { auth: { type: 'PASS', pass } });
+      const message = (() => {
+        try {
+          keepalivedConf(cluster, 'server1', factsFor('el9'));
+          return '';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      expect(message).toMatch(/^keepalived: the VRRP password of \S+ cannot be written into keepalived\.conf/);
+      expect(message).not.toContain('Qz');
+    }
+  });
 });
 
 describe('the keepalived role', () => {
@@ -143,6 +160,18 @@ describe('the keepalived role', () => {
     const task = plan.tasks.find((t) => t.task === 'keepalived.conf');
     expect(task?.summary).toMatch(/mode 0600/);
     expect(task?.files?.[keepalivedConfPath]).toContain(`auth_pass ${exampleSecrets.VRRP_PASS}`);
+  });
+
+  it('problem 6: keepalived.conf stays secret without auth, so a diff never shows the old auth_pass', () => {
+    const dr = example('keepalived-dr-unicast');
+    const withoutAuth = { ...dr.cluster, keepalived: { ...dr.cluster.keepalived!, auth: undefined } };
+    const old = keepalivedConf(dr.cluster, 'server1', factsFor('el9'));
+    const conf = keepalived.tasks({ vars: {}, host: { name: 'server1', address: 'server1', groups: [] }, inventory: { hosts: [] }, cluster: withoutAuth } as never).find((t) => t.name === 'keepalived.conf')!;
+    const probe = freshProbe(conf.op, factsFor('el9'), { files: { [keepalivedConfPath]: { content: old, mode: '0600' } } });
+    expect(probe.stdout).not.toContain('auth_pass');
+    const plan = conf.op.plan(factsFor('el9'), probe);
+    expect(plan).toMatchObject({ changed: true, diff: [{ path: keepalivedConfPath, secret: true, change: 'changed' }] });
+    expect(JSON.stringify(plan.changed && plan.diff)).not.toContain(exampleSecrets.VRRP_PASS);
   });
 });
 

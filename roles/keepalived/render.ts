@@ -112,9 +112,11 @@ export const maxAuthPassLength = 8;
 // braces open and close blocks, '"' quotes.
 const unsafeWord = /[\s!#{}"]/;
 
-function word(what: string, value: string): string {
+/** `secret`: the message names the value without quoting it (a password is never shown, in any form). */
+function word(what: string, value: string, { secret = false }: { secret?: boolean } = {}): string {
   if (value === '' || unsafeWord.test(value)) {
-    throw new OperationError(`keepalived: ${what} ${JSON.stringify(value)} cannot be written into keepalived.conf (no blanks, quotes, braces, '!' or '#'); change it in the cluster description`);
+    const shown = secret ? '' : ` ${JSON.stringify(value)}`;
+    throw new OperationError(`keepalived: ${what}${shown} cannot be written into keepalived.conf (no blanks, quotes, braces, '!' or '#'); change it in the cluster description`);
   }
   return value;
 }
@@ -162,7 +164,7 @@ function renderInstance(instance: VrrpInstanceView): string[] {
   ];
   if (instance.nopreempt) lines.push('    nopreempt');
   if (instance.auth !== undefined) {
-    lines.push('    authentication {', `        auth_type ${instance.auth.type}`, `        auth_pass ${word('VRRP password', instance.auth.pass)}`, '    }');
+    lines.push('    authentication {', `        auth_type ${instance.auth.type}`, `        auth_pass ${word(`the VRRP password of ${instance.name}`, instance.auth.pass, { secret: true })}`, '    }');
   }
   if (instance.unicast) {
     lines.push(`    unicast_src_ip ${instance.unicast.sourceIp}`, '    unicast_peer {', ...instance.unicast.peers.map((p) => `        ${p}`), '    }');

@@ -9,6 +9,8 @@
 // the files the piranha GUI writes, so that the GUI can still read and edit it.
 import { createHash } from 'node:crypto';
 import { OperationError } from '../../src/index.ts';
+// The redactor knows this escaping: a secret in a value written with it is still masked.
+import { backslashEscape } from '../../src/core/secret.ts';
 
 export interface LvsServerView {
   /** the server block's name */
@@ -72,7 +74,7 @@ function bare(what: string, value: string): string {
  * back into the characters before it sends or compares.
  */
 function quoted(what: string, value: string): string {
-  const oneLine = value.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  const oneLine = backslashEscape(value, '\r\n');
   if (!oneLine.includes('"')) return `"${oneLine}"`;
   if (!oneLine.includes("'")) return `'${oneLine}'`;
   throw new OperationError(`piranha: ${what} ${JSON.stringify(value)} holds both quote characters; lvs.cf cannot quote it`);

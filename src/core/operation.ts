@@ -33,7 +33,8 @@ export type FileDiff = ShownFileDiff | SecretFileDiff;
 
 /** The diff of a file whose content must not be shown: its path and what happens to it. */
 export function hideContent(diff: FileDiff): SecretFileDiff {
-  if (diff.secret) return { path: diff.path, secret: true, change: diff.change };
+  // Recomputed unless given: a diff built elsewhere may be marked secret without saying how it changes.
+  if (diff.secret) return { path: diff.path, secret: true, change: (diff.change as SecretFileDiff['change'] | undefined) ?? 'changed' };
   const change = diff.before === null ? 'created' : diff.after === null ? 'removed' : 'changed';
   return { path: diff.path, secret: true, change };
 }

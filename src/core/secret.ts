@@ -90,7 +90,9 @@ export function secretPattern(secret: string): string {
   let source = '';
   for (const char of secret) {
     const alternatives = new Set<string>();
-    for (const escape of characterEscapings) alternatives.add(regexEscape(escape(char)));
+    // Each backslash of an escape may itself have been escaped again (JSON inside JSON: \\n, '\\''),
+    // any number of times.
+    for (const escape of characterEscapings) alternatives.add(escape(char).split(/\\+/).map(regexEscape).join('\\\\+'));
     alternatives.add(`\\\\+${regexEscape(char)}`);
     const units = [...Array(char.length).keys()].map((i) => char.charCodeAt(i).toString(16).padStart(4, '0'));
     alternatives.add(units.map((unit) => `\\\\+u${anyCaseHex(unit)}`).join(''));
