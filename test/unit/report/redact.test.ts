@@ -6,6 +6,7 @@ import { renderFileDiff } from '../../../src/report/diff.ts';
 import { MASK, Redactor } from '../../../src/report/redact.ts';
 import { buildApplyScript } from '../../../src/runner/batch.ts';
 import type { RunEvent, TaskResultEvent } from '../../../src/runner/events.ts';
+import { giveaways } from '../../support/secret-forms.ts';
 
 /** Secrets with every character that quoting or escaping changes. */
 const hostileSecrets = [
@@ -23,12 +24,6 @@ const hostileSecrets = [
 const task = (fields: Partial<TaskResultEvent>): TaskResultEvent => ({
   type: 'task', host: 'h', play: 'p', role: 'r', task: 't', kind: 'task', status: 'changed', changed: true, durationMs: 1, remoteExecutions: 2, ...fields,
 });
-
-/** The inner base64 characters of `bytes` placed after `offset` other bytes: what any base64 text holding it contains. */
-function base64Inside(bytes: Buffer, offset: number): string {
-  const encoded = Buffer.concat([Buffer.from('xyz'.slice(0, offset)), bytes, Buffer.from('tail')]).toString('base64');
-  return encoded.slice(Math.ceil((offset * 8) / 6), Math.floor(((offset + bytes.length) * 8) / 6));
-}
 
 /** Every form of `secret` that this code can write or a reader can decode, each inside ordinary text. */
 function derivedForms(secret: string): Record<string, string> {
@@ -54,20 +49,6 @@ function derivedForms(secret: string): Record<string, string> {
     forms[`base64url of a file, alignment ${offset}`] = file.toString('base64url');
   }
   return forms;
-}
-
-/** What must not be found in redacted text: the secret itself and each encoding that decodes to it. */
-function giveaways(secret: string): string[] {
-  const bytes = Buffer.from(secret, 'utf8');
-  return [
-    secret,
-    quote(secret).replace(/^'|'$/g, ''),
-    JSON.stringify(secret).slice(1, -1),
-    backslashEscape(secret, '"\\\r\n\t'),
-    encodeURIComponent(secret),
-    bytes.toString('hex'),
-    ...[0, 1, 2].flatMap((offset) => [base64Inside(bytes, offset), base64Inside(bytes, offset).replaceAll('+', '-').replaceAll('/', '_')]),
-  ];
 }
 
 describe('Redactor: every derived form of every secret', () => {
