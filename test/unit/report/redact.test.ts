@@ -3,7 +3,7 @@ import { backslashEscape, containsSecret, MIN_SECRET_LENGTH, secretLengthProblem
 import { quote } from '../../../src/core/shell.ts';
 import { atomicWriteScript } from '../../../src/operations/write-file.ts';
 import { renderFileDiff } from '../../../src/report/diff.ts';
-import { MASK, Redactor } from '../../../src/report/redact.ts';
+import { MASK, maskStream, Redactor } from '../../../src/report/redact.ts';
 import { buildApplyScript } from '../../../src/runner/batch.ts';
 import type { RunEvent, TaskResultEvent } from '../../../src/runner/events.ts';
 import { giveaways } from '../../support/secret-forms.ts';
@@ -153,5 +153,20 @@ describe('the secret minimum (problem 7)', () => {
 
   it('a secret of the minimum length masks only itself', () => {
     expect(new Redactor(['e'.repeat(MIN_SECRET_LENGTH)]).text('changed: eeeee eeeeee')).toBe(`changed: eeeee ${MASK}`);
+  });
+});
+
+describe('maskStream: the CLI guard over stdout and stderr', () => {
+  it('masks every secret known at the time of each write, strings and UTF-8 buffers alike', () => {
+    const written: string[] = [];
+    const stream = { write: (chunk: string | Buffer) => written.push(String(chunk)) > 0 } as unknown as NodeJS.WriteStream;
+    const known = new Set<string>();
+    maskStream(stream, () => known);
+    maskStream(stream, () => known); // a second call does not wrap twice
+    stream.write('before any secret: s3cr3t-value\n');
+    known.add('s3cr3t-value');
+    stream.write(`ERROR: got ${JSON.stringify('s3cr3t-value')}\n`);
+    stream.write(Buffer.from(`key=${quote("s3cr3t-value")}\n`));
+    expect(written).toEqual(['before any secret: s3cr3t-value\n', `ERROR: got "${MASK}"\n`, `key=${MASK}\n`]);
   });
 });
