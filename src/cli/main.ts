@@ -46,6 +46,11 @@ export async function main(argv: string[]): Promise<number> {
   maskStream(process.stdout, knownSecrets);
   maskStream(process.stderr, knownSecrets);
   let verbosity = 0;
+  // An exception that no code caught (in a library's event handler, say) would be printed by Node
+  // itself, past the masked streams: print it like any internal error instead.
+  const onUncaught = (error: unknown) => process.exit(reportError(error, verbosity));
+  process.once('uncaughtException', onUncaught);
+  process.once('unhandledRejection', onUncaught);
   const program = new Command('provision')
     .description('Build, check and verify Linux LVS high-availability load-balancer clusters, Ansible-style.')
     .exitOverride()

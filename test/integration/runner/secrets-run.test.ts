@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MASK } from '../../../src/report/redact.ts';
 import { leaks } from '../../support/secret-forms.ts';
 import { startSshd, rootSkipReason, type Sshd } from '../../support/sshd.ts';
 import { apiModule, cli, makeProject, type Project } from '../../support/project.ts';
@@ -56,6 +57,9 @@ describe.skipIf(rootSkipReason !== undefined)('no secret in any output: -vvv --d
       'package.json': '{ "type": "module" }\n',
       'roles/vault/index.ts': vaultRole(apiModule),
       'playbooks/site.yml': '- name: Secrets\n  hosts: all\n  roles: [vault]\n',
+      // An exception thrown where no code catches it, its message holding the secret.
+      'roles/boom/index.ts': `import { defineRole } from ${JSON.stringify(apiModule)};\nexport default defineRole({ name: 'boom', defaults: { auth_key: '' }, tasks: ({ vars }) => { setTimeout(() => { throw new Error('boom ' + JSON.stringify(vars.auth_key)); }, 0); return []; } });\n`,
+      'playbooks/boom.yml': '- name: Boom\n  hosts: all\n  roles: [boom]\n',
       'secrets.yml': 'api_token: !env API_TOKEN\n',
       'inventory.yaml': `
 all:
@@ -141,6 +145,14 @@ all:
     const r = await run(['-i', 'bad-inventory.yaml', 'playbooks/site.yml', '-vvv', '--json', '-']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('got a value read with !env (not shown)');
+    expect(leaks(r.stdout + r.stderr, [KEY])).toEqual([]);
+  });
+
+  it('an uncaught exception is printed as an internal error, its message and stack masked', async () => {
+    const r = await run(['-i', 'inventory.yaml', 'playbooks/boom.yml', '-vvv', '--json', '-']);
+    expect(r.exitCode).toBe(250);
+    expect(r.stderr).toContain(`ERROR (internal): boom "${MASK}"`);
+    expect(r.stderr).toMatch(/\n\s+at /);
     expect(leaks(r.stdout + r.stderr, [KEY])).toEqual([]);
   });
 
