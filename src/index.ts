@@ -8,7 +8,7 @@ export { Type } from '@sinclair/typebox';
 export * as valueTypes from './inventory/value-types.ts';
 export { sh, quote, raw } from './core/shell.ts';
 export type { Facts, OsFamily } from './core/facts.ts';
-export { OperationError, type Operation, type Plan, type Deferred } from './core/operation.ts';
+export { OperationError, StateError, type Operation, type Plan, type Deferred } from './core/operation.ts';
 
 import { absent } from './operations/absent.ts';
 import { block } from './operations/block.ts';

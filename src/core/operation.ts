@@ -64,7 +64,8 @@ export interface Operation {
    */
   probe(): string;
   /**
-   * Pure. Throws OperationError for a problem the user must fix (e.g. no package name for this OS).
+   * Pure. Throws OperationError for a problem the user must fix (e.g. no package name for this OS),
+   * StateError when the host's current state is what stops it (see StateError).
    * A handler also gets `atPlayStart`: its probe's output from before the play changed anything on
    * the host (a handler answers for the play's changes, and may need to know the state they met).
    */
@@ -81,6 +82,18 @@ export function resolve<T>(value: Deferred<T>, facts: Facts): T {
 /** An error the user can fix; its message says what is wrong and what to do. */
 export class OperationError extends Error {
   override name = 'OperationError';
+}
+
+/**
+ * The host is not (yet) in a state this task can be planned on: something it needs is missing or
+ * of another kind (a service whose package is not installed, a file to edit that does not exist, a
+ * kernel parameter whose module is not loaded). An earlier task of the same run may create it, so
+ * `--check` reports such a task as "would change" when an earlier task planned a change, and fails
+ * it otherwise. A bad value (a name, a path, a missing platform entry) is never a StateError: it
+ * stays wrong whatever ran before.
+ */
+export class StateError extends OperationError {
+  override name = 'StateError';
 }
 
 export const noChange = (note?: string): Plan => (note === undefined ? { changed: false } : { changed: false, note });

@@ -1,6 +1,6 @@
 // directory: a directory exists (with its parents) with the given mode/owner/group.
 import type { Facts } from '../core/facts.ts';
-import { OperationError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
+import { StateError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import { quote } from '../core/shell.ts';
 import {
   attributeChanges,
@@ -45,7 +45,7 @@ export function directory(options: DirectoryOptions): Operation {
         };
       }
       if (state.type !== 'directory') {
-        throw new OperationError(
+        throw new StateError(
           `directory ${path}: the path exists and is ${describeType(state)}, not a directory; remove it with absent() first or choose another path`,
         );
       }

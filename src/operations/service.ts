@@ -2,7 +2,7 @@
 // through the host's init system: systemd (systemctl), SysV init or upstart on EL5/EL6 (chkconfig
 // and service), SysV init on Debian and Ubuntu hosts without systemd (update-rc.d and service).
 import type { Facts } from '../core/facts.ts';
-import { noChange, OperationError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
+import { noChange, OperationError, StateError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import { quote } from '../core/shell.ts';
 import { allValues, checkSelectors, pickForPlatform, type PerPlatform } from './per-platform.ts';
 import { parseRecords, restOf, sbinPath, type ProbeRecord } from './system-probe.ts';
@@ -54,12 +54,12 @@ export function service(options: ServiceOptions): Operation {
         if (!before.installed || !before.running) return noChange(`${name} was not running when the play began`);
       }
       if (!status.installed) {
-        throw new OperationError(
+        throw new StateError(
           `service ${name} is not installed on ${facts.os.pretty || 'the host'} (${manager.missing(name)}); install its package first, e.g. with a packages task before this one`,
         );
       }
       if (status.masked && (enabled === true || (state !== undefined && state !== 'stopped'))) {
-        throw new OperationError(`service ${name} is masked, so it cannot be enabled or started; unmask it first (systemctl unmask ${name})`);
+        throw new StateError(`service ${name} is masked, so it cannot be enabled or started; unmask it first (systemctl unmask ${name})`);
       }
 
       const steps: Array<{ summary: string; command: string }> = [];
@@ -236,7 +236,7 @@ function chkconfigManager(records: ProbeRecord[]): ServiceManager {
   const hasChkconfig = records.some((r) => r.kind === 'tool' && r.fields[0] === 'chkconfig');
   return {
     status(name) {
-      if (!hasChkconfig) throw new OperationError('chkconfig is not installed on the host; install the chkconfig package first');
+      if (!hasChkconfig) throw new StateError('chkconfig is not installed on the host; install the chkconfig package first');
       // "heartbeat      0:off   1:off   2:on    3:on    4:on    5:on    6:off"; no line when the
       // script is not registered with chkconfig yet.
       const line = (lists.get(name) ?? []).map((r) => restOf(r, 1)).join(' ');

@@ -2,7 +2,7 @@
 // sysctl configuration file).
 import { posix } from 'node:path';
 import type { Facts } from '../core/facts.ts';
-import { noChange, OperationError, type FileDiff, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
+import { noChange, OperationError, StateError, type FileDiff, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import { quote } from '../core/shell.ts';
 import { fileStateProbe, parseFileState } from './file-state.ts';
 import { parseRecords, restOf, sbinPath } from './system-probe.ts';
@@ -49,7 +49,7 @@ export function sysctl(options: SysctlOptions): Operation {
       const records = parseRecords(probed.stdout);
       const runtime = records.find((r) => r.kind.startsWith('runtime'));
       if (runtime?.kind === 'runtime-missing') {
-        throw new OperationError(
+        throw new StateError(
           `sysctl ${name}: the kernel of the host has no such parameter (${procFile} does not exist); check the name, or load the module that provides it first (e.g. ip_vs for net.ipv4.vs.*)`,
         );
       }

@@ -1,7 +1,7 @@
 // Line-level editing shared by line (lineinfile) and block (blockinfile): the text as lines and
 // whether it ends with a newline, so that an edit changes nothing else, not even a missing final
 // newline.
-import { OperationError } from '../core/operation.ts';
+import { OperationError, StateError } from '../core/operation.ts';
 
 export interface TextLines {
   lines: string[];
@@ -54,5 +54,5 @@ export function insertionIndex(lines: readonly string[], insertAfter: RegExp | '
 }
 
 export function missingFileError(kind: string, path: string): OperationError {
-  return new OperationError(`${kind} ${path}: the file does not exist; set create: true to create it, or write it first with a file task`);
+  return new StateError(`${kind} ${path}: the file does not exist; set create: true to create it, or write it first with a file task`);
 }

@@ -2,7 +2,7 @@
 // planner that compares a probed file with the wanted content and attributes, and the atomic
 // writer script.
 import { posix } from 'node:path';
-import { OperationError, type Plan } from '../core/operation.ts';
+import { OperationError, StateError, type Plan } from '../core/operation.ts';
 import { quote } from '../core/shell.ts';
 import {
   attributeChanges,
@@ -30,13 +30,13 @@ export function existingText(kind: string, path: string, state: FileState): stri
 /** Whether the path is a regular file (false: absent); throws like existingText for anything else. */
 function existsAsTextFile(kind: string, path: string, state: FileState): boolean {
   if (state.link) {
-    throw new OperationError(
+    throw new StateError(
       `${kind} ${path}: the path is ${describeType(state)}; give the path of the file it points to, or remove the link with absent() first`,
     );
   }
   if (state.type === 'absent') return false;
   if (state.type !== 'file') {
-    throw new OperationError(`${kind} ${path}: the path is ${describeType(state)}, not a regular file; remove it with absent() first or choose another path`);
+    throw new StateError(`${kind} ${path}: the path is ${describeType(state)}, not a regular file; remove it with absent() first or choose another path`);
   }
   return true;
 }

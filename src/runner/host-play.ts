@@ -2,7 +2,7 @@
 // more execution. The number of remote executions does not grow with the number of tasks; it grows
 // only when a change invalidates a later task's probe (then that task is probed again).
 import type { Facts } from '../core/facts.ts';
-import { OperationError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
+import { OperationError, StateError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import {
   buildApplyScript,
   buildProbeScript,
@@ -51,6 +51,8 @@ export interface HostPlayOptions {
    * planned or changed: a problem (its text as `provision lint` words it) fails the host there.
    */
   checkFacts?(facts: Facts): string | undefined;
+  /** --check: an earlier play of this run planned a change on this host (see StateError) */
+  changesPlannedBefore?: boolean;
   emit(event: TaskResultEvent): void;
   /** checked between executions: an aborted run (Ctrl-C, any_errors_fatal) stops here */
   stopped(): boolean;
@@ -61,6 +63,8 @@ export interface HostPlayResult {
   failed: boolean;
   /** the run stopped before finishing this host's tasks */
   interrupted: boolean;
+  /** --check: this play, or an earlier one, planned a change on this host */
+  changesPlanned?: boolean;
 }
 
 const OUTPUT_TAIL_LINES = 20;
@@ -72,7 +76,7 @@ export class ExecutionError extends Error {
 type Decision =
   | { task: HostTask; kind: 'skip' }
   | { task: HostTask; kind: 'plan'; plan: Plan; probed: ProbeOutput | null }
-  | { task: HostTask; kind: 'error'; message: string };
+  | { task: HostTask; kind: 'error'; message: string; stateError: boolean };
 
 export async function runHostPlay(
   runner: ScriptRunner,
@@ -151,11 +155,24 @@ export async function runHostPlay(
     const planned = firstError === -1 ? decisions : decisions.slice(0, firstError);
 
     if (options.check) {
-      for (const d of planned) reportDecision(d, { check: true });
-      if (firstError !== -1) return fail(decisions[firstError]!);
-      for (const d of planned) if (d.kind === 'plan' && d.plan.changed) d.task.notify.forEach((n) => notified.add(n));
+      // Nothing is applied, so every task is planned on the state before the run. A task that
+      // cannot be planned because of that state (a StateError: a service whose package an earlier
+      // task would install) would change once those earlier changes are made, as in a real run;
+      // without an earlier planned change, or for any other error, it fails as it would for real.
+      let changesPlanned = options.changesPlannedBefore === true;
+      for (const d of decisions) {
+        if (d.kind === 'error' && !(d.stateError && changesPlanned)) return fail(d);
+        if (d.kind === 'error') {
+          report(d.task, 'task', 'changed', { summary: `depends on an earlier change of this run (now: ${d.message})` });
+        } else {
+          reportDecision(d, { check: true });
+          if (d.kind === 'skip' || !d.plan.changed) continue;
+        }
+        changesPlanned = true;
+        d.task.notify.forEach((n) => notified.add(n));
+      }
       reportHandlersInCheck();
-      return { facts, failed: false, interrupted: false };
+      return { facts, failed: false, interrupted: false, changesPlanned };
     }
 
     // Tasks before the first change are settled now; from the first change on, each step is
@@ -251,7 +268,7 @@ export async function runHostPlay(
     try {
       return { task, kind: 'plan', plan: task.op.plan(f, probe ?? { stdout: '', exitCode: 0 }), probed: probe };
     } catch (error) {
-      if (error instanceof OperationError) return { task, kind: 'error', message: error.message };
+      if (error instanceof OperationError) return { task, kind: 'error', message: error.message, stateError: error instanceof StateError };
       throw error;
     }
   }

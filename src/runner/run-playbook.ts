@@ -52,6 +52,8 @@ interface HostSession {
   release?: () => Promise<void>;
   /** set once the host failed or was unreachable: it takes no part in later plays */
   out?: 'failed' | 'unreachable';
+  /** --check: a play of this run planned a change on this host */
+  changesPlanned?: boolean;
 }
 
 export async function runPlaybook(inventory: Inventory, playbook: Playbook, reporter: Reporter, options: RunOptions): Promise<number> {
@@ -66,6 +68,8 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   // Roles are loaded (and every reference checked) before anything runs on any host.
   const roles = await loadPlayRoles(playbook);
   checkRoleVariables();
+  // The renderers learn from it that this is a check run ("would change", "CHECK MODE").
+  emit({ type: 'run-start', check: options.check, playbook: playbook.file, inventory: inventory.file });
   let stopAll = false;
   const stopped = () => stopAll || options.signal?.aborted === true;
 
@@ -162,10 +166,12 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         factsScript: factsScript(),
         parseFacts,
         ...(options.checkFacts ? { checkFacts: (facts: Facts) => options.checkFacts?.(host.name, facts) } : {}),
+        changesPlannedBefore: session.changesPlanned === true,
         emit,
         stopped,
       });
       session.facts = result.facts;
+      if (result.changesPlanned) session.changesPlanned = true;
       return result.failed;
     } catch (error) {
       if (error instanceof ExecutionError) {

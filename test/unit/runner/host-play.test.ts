@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OperationError, type Operation } from '../../../src/core/operation.ts';
+import { OperationError, StateError, type Operation } from '../../../src/core/operation.ts';
 import { sh } from '../../../src/core/shell.ts';
 import { runHostPlay, type HostTask, type HostHandler, type ScriptRunner } from '../../../src/runner/host-play.ts';
 import type { TaskResultEvent } from '../../../src/runner/events.ts';
@@ -228,6 +228,44 @@ describe.each(SHELLS)('runHostPlay under %s', (shell) => {
     expect(execFileSync('ls', ['-A', dir]).toString()).toBe(before);
     expect(runner.executions()).toBe(1);
     expect(events.map((e) => [e.task, e.status])).toEqual([['a', 'changed'], ['b', 'changed'], ['h', 'changed']]);
+  });
+
+  it('check mode: a task that needs what an earlier planned change makes would change, as in a real run; other errors still fail', async () => {
+    // Problem 11 of issue 8: --check on a fresh host failed "service ... is not installed" after a
+    // package task that was only planned.
+    const f = path.join(dir, 'made-by-an-earlier-task');
+    const needsFile: Operation = {
+      kind: 'needs-file',
+      target: f,
+      probe: () => sh`test -e ${f} && echo present`,
+      plan: (_facts, probed) => {
+        if (probed.stdout !== 'present\n') throw new StateError(`${f} does not exist; make it first`);
+        return { changed: false };
+      },
+    };
+    const badValue: Operation = { kind: 'bad', target: 'x', probe: () => '', plan: () => { throw new OperationError('"x y" is not a name'); } };
+    const tasks = [task(0, 'make', content(f, 'x')), task(1, 'needs it', needsFile, ['h']), task(2, 'after', append(path.join(dir, 'log'), 'x'))];
+    const before = execFileSync('ls', ['-A', dir]).toString();
+
+    const result = await runHostPlay(shellRunner(shell), tasks, [handler(0, 'h', append(path.join(dir, 'h'), 'x'))], options(true));
+    expect(result).toMatchObject({ failed: false, changesPlanned: true });
+    expect(events.map((e) => [e.task, e.status])).toEqual([['make', 'changed'], ['needs it', 'changed'], ['after', 'changed'], ['h', 'changed']]);
+    expect(events[1]!.summary).toMatch(/^depends on an earlier change of this run \(now: .* does not exist; make it first\)$/);
+    expect(execFileSync('ls', ['-A', dir]).toString()).toBe(before);
+
+    // No earlier change: the same task fails, in check mode as for real.
+    events = [];
+    expect((await runHostPlay(shellRunner(shell), [tasks[1]!, tasks[2]!], [], options(true))).failed).toBe(true);
+    expect(events.map((e) => [e.task, e.status])).toEqual([['needs it', 'failed']]);
+    // A change planned by an earlier play of this run on this host counts too.
+    events = [];
+    const later = await runHostPlay(shellRunner(shell), [tasks[1]!], [], { ...options(true), changesPlannedBefore: true });
+    expect(later.failed).toBe(false);
+    expect(events.map((e) => [e.task, e.status])).toEqual([['needs it', 'changed']]);
+    // A bad value is an error whatever ran before it.
+    events = [];
+    expect((await runHostPlay(shellRunner(shell), [tasks[0]!, task(3, 'bad', badValue)], [], options(true))).failed).toBe(true);
+    expect(events.map((e) => [e.task, e.status, e.message])).toEqual([['make', 'changed', undefined], ['bad', 'failed', '"x y" is not a name']]);
   });
 
   it('reports skipped tasks in order, also among the changed ones', async () => {
