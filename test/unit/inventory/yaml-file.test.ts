@@ -1,7 +1,9 @@
+import { truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIN_SECRET_LENGTH } from '../../../src/core/secret.ts';
-import { formatPath, parseYaml } from '../../../src/inventory/yaml-file.ts';
-import { problems, userErrorOf } from './files.ts';
+import { formatPath, MAX_YAML_BYTES, parseYaml, readYamlFile } from '../../../src/inventory/yaml-file.ts';
+import { problems, tempTree, userError, userErrorOf } from './files.ts';
 
 describe('formatPath', () => {
   it('joins keys with dots and shows list indexes in brackets', () => {
@@ -63,5 +65,79 @@ describe('parseYaml', () => {
     const error = userErrorOf(() => parseYaml('a: 1\n---\nb: 2\n', 'f.yml'));
     expect(error.hint).toBe('put everything in one YAML document (remove the extra ---)');
     expect(error.where).toMatchObject({ file: 'f.yml', line: 2 });
+  });
+});
+
+// Issue 8, problem 12: aliases and sizes that made the loader fail as an internal error (exit 250,
+// no position) or take gigabytes of memory.
+describe('hostile YAML', () => {
+  const bomb = [
+    'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+    ...['b', 'c', 'd', 'e', 'f', 'g'].map((name, i) => {
+      const prev = 'abcdefg'[i]!;
+      return `${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`;
+    }),
+  ].join('\n');
+
+  it('an alias bomb ("billion laughs") is refused at the alias where it passes the limit', () => {
+    const error = userErrorOf(() => parseYaml(bomb, 'bomb.yml'));
+    expect(error.message).toMatch(/aliases up to here expand to more than 100000 values \(an alias bomb/);
+    expect(error.where).toEqual({ file: 'bomb.yml', line: 6, column: 8 });
+    expect(error.hint).toMatch(/write the values out/);
+  });
+
+  it('an alias without an anchor before it: file:line:column and what to do', () => {
+    const error = userErrorOf(() => parseYaml('all:\n  hosts:\n    me: *nope\nlater: &nope 1\n', 'f.yml'));
+    expect(error.message).toBe('alias *nope refers to no anchor: there is no &nope before it');
+    expect(error.where).toEqual({ file: 'f.yml', line: 3, column: 9 });
+    expect(error.hint).toMatch(/mark the value to repeat with &nope .* before this \*nope/);
+  });
+
+  it('an alias inside the value it names', () => {
+    const error = userErrorOf(() => parseYaml('a: &a { b: *a }\n', 'f.yml'));
+    expect(error.message).toMatch(/alias \*a is inside the value it refers to/);
+    expect(error.where).toEqual({ file: 'f.yml', line: 1, column: 12 });
+  });
+
+  it('one anchor shared by thousands of hosts is fine (yaml alone refuses more than 1000 uses)', () => {
+    const hosts = Array.from({ length: 1200 }, (_, i) => `  h${i}: { <<: *defaults, address: 10.0.${i >> 8}.${i & 255} }`);
+    const yaml = parseYaml(`defaults: &defaults { port: 22, user: root }\nhosts:\n${hosts.join('\n')}\n`, 'f.yml');
+    expect((yaml.data as { hosts: Record<string, unknown> }).hosts.h1199).toEqual({ port: 22, user: 'root', address: '10.0.4.175' });
+  });
+
+  it('nesting too deep for the parser is one error saying so', () => {
+    const error = userErrorOf(() => parseYaml(`a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, 'f.yml'));
+    expect(error.hint).toMatch(/nests too deeply/);
+  });
+
+  it(`YAML text over ${MAX_YAML_BYTES / 1024} KiB is refused`, () => {
+    const error = userErrorOf(() => parseYaml(`a: "${'x'.repeat(MAX_YAML_BYTES)}"\n`, '-e argument'));
+    expect(error.message).toBe('YAML -e argument is 257 KiB; provision reads YAML files of at most 256 KiB');
+  });
+});
+
+describe('readYamlFile size limit', () => {
+  const tree = tempTree();
+
+  it('refuses a 50 MB file from its size alone, at once, with what to do', async () => {
+    const dir = await tree({});
+    const file = path.join(dir, 'huge.yaml');
+    await writeFile(file, '');
+    await truncate(file, 50 * 1024 * 1024); // sparse: nothing is written, nothing needs reading
+    const started = Date.now();
+    const error = await userError(readYamlFile(file, 'inventory'));
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(error.message).toBe(`inventory ${file} is 50.0 MiB; provision reads YAML files of at most 256 KiB`);
+    expect(error.hint).toMatch(/group_vars\/<group>\.yml and host_vars\/<host>\.yml/);
+  });
+
+  it('reads a stream that is not a regular file only up to the limit', async () => {
+    const error = await userError(readYamlFile('/dev/zero', 'extra vars file'));
+    expect(error.message).toBe('extra vars file /dev/zero is larger than 256 KiB; provision reads YAML files of at most 256 KiB');
+  });
+
+  it('a file just under the limit loads', async () => {
+    const dir = await tree({ 'ok.yaml': `a: "${'x'.repeat(MAX_YAML_BYTES - 10)}"\n` });
+    expect(((await readYamlFile(path.join(dir, 'ok.yaml'), 'inventory')).data as { a: string }).a).toHaveLength(MAX_YAML_BYTES - 10);
   });
 });
