@@ -98,6 +98,8 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
   lintBeforeRun(inventory, (line) => process.stderr.write(`${line}\n`));
   const playbook = await loadPlaybook(playbookFile);
   const extraVars = flags.extraVars.length > 0 ? await parseExtraVars(flags.extraVars) : undefined;
+  // Opens the --json file: a path that cannot be written stops here, before the password prompt.
+  const reporter = makeReporter(flags);
   const askedPassword = flags.askBecomePass ? await askSecret('BECOME (sudo) password: ', process.stdin, process.stderr) : undefined;
   const secrets = new Set([...inventory.secrets, ...playbook.secrets, ...(extraVars?.secrets ?? []), ...(askedPassword ? [askedPassword] : [])]);
   const connectorEnv = askedPassword === undefined ? process.env : { ...process.env, [ASKED_BECOME_PASSWORD_ENV]: askedPassword };
@@ -106,7 +108,6 @@ async function run(playbookFile: string, flags: RunFlags): Promise<number> {
       ? { ...host, become: { ...host.become, passwordEnv: ASKED_BECOME_PASSWORD_ENV } }
       : host;
   const redactor = new Redactor(secrets);
-  const reporter = makeReporter(flags);
 
   const controller = new AbortController();
   let interrupts = 0;
