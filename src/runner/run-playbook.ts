@@ -20,7 +20,7 @@ import { acquireHostLock, HostBusyError } from './lock.ts';
 import { forEachLimited } from './pool.ts';
 import { RecapCounter } from '../report/recap.ts';
 import { loadRole, roleSearchPath } from './roles.ts';
-import { selectByTags, type TagFilter } from './tags.ts';
+import { selectByTags, unknownTagProblems, type TagFilter } from './tags.ts';
 import { strictVars } from './strict-vars.ts';
 
 export interface RunOptions {
@@ -68,6 +68,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   // Roles are loaded (and every reference checked) before anything runs on any host.
   const roles = await loadPlayRoles(playbook);
   checkRoleVariables();
+  checkTags();
   // The renderers learn from it that this is a check run ("would change", "CHECK MODE").
   emit({ type: 'run-start', check: options.check, playbook: playbook.file, inventory: inventory.file });
   let stopAll = false;
@@ -251,9 +252,36 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     throwProblems(problems);
   }
 
-  function buildHostTasks(play: Play, host: InventoryHost): { tasks: HostTask[]; handlers: HostHandler[] } {
+  /**
+   * Every tag in --tags and --skip-tags must be one the run knows: a play's, a role reference's or
+   * a task's (with what it inherits). Task tags are known once the roles build their tasks for each
+   * host, which is pure, so it is done here for every host of every play (--limit aside: a tag of
+   * the playbook is known even if the limited hosts have no task with it), before any is touched. A
+   * host whose tasks cannot be built (its play reports why) may hide tags: then nothing is refused.
+   */
+  function checkTags(): void {
+    if (options.tags.only.length === 0 && options.tags.skip.length === 0) return;
+    const known = new Set<string>();
+    let complete = true;
+    for (const play of playbook.plays) {
+      for (const tag of [...play.tags, ...play.roles.flatMap((ref) => ref.tags)]) known.add(tag);
+      for (const name of selectHosts(inventory, play.hosts, play.hostsSource)) {
+        try {
+          for (const tag of buildHostTasks(play, inventory.hosts.get(name)!).tags) known.add(tag);
+        } catch (error) {
+          if (!(error instanceof UserError)) throw error;
+          complete = false;
+        }
+      }
+    }
+    if (complete) throwProblems(unknownTagProblems(options.tags, known, playbook.file));
+  }
+
+  function buildHostTasks(play: Play, host: InventoryHost): { tasks: HostTask[]; handlers: HostHandler[]; tags: Set<string> } {
     const tasks: HostTask[] = [];
     const handlers: HostHandler[] = [];
+    /** the tags of every task, selected or not */
+    const tags = new Set<string>();
     const handlerNames = new Set<string>();
     const allHosts = [...inventory.hosts.values()].map((h) => ({ name: h.name, address: h.address, groups: h.groups, vars: h.vars }));
     for (const ref of play.roles) {
@@ -267,6 +295,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
       };
       const roleTasks = buildRoleTasks(role, ctx, host.name, ref.source);
       const inherited = [...play.tags, ...ref.tags];
+      for (const task of roleTasks) for (const tag of [...inherited, ...(task.tags ?? [])]) tags.add(tag);
       for (const task of selectByTags(roleTasks, inherited, options.tags)) {
         tasks.push({
           id: `t${tasks.length}`,
@@ -290,7 +319,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         }
       }
     }
-    return { tasks, handlers };
+    return { tasks, handlers, tags };
   }
 }
 
