@@ -595,6 +595,28 @@ export const RULES: readonly LintRule[] = [
     },
   },
   {
+    id: 'keepalived-source-version',
+    severity: 'error',
+    summary: 'a keepalived built from source says which major version it is (1.x or 2.x)',
+    reason: 'keepalived 1.x and 2.x spell some settings differently (nb_get_retry and retry), so the keepalived role writes keepalived.conf for the version that will run; it reads the version from install.keepalived.version or the archive name (keepalived-2.2.8.tar.gz).',
+    check: ({ cluster }) => {
+      const install = cluster.install.keepalived;
+      if (cluster.manager !== 'keepalived' || install.from !== 'source' || install.url === undefined) return [];
+      const version = install.version ?? /keepalived-(\d+(?:\.\d+)*)\.tar/.exec(install.url)?.[1];
+      const major = version === undefined ? undefined : Number.parseInt(version, 10);
+      if (major === 1 || major === 2) return [];
+      return [
+        {
+          message:
+            version === undefined
+              ? `cannot tell which keepalived ${install.url} builds: give install.keepalived.version, e.g. 2.2.8`
+              : `keepalived ${version} is neither 1.x nor 2.x, the versions whose keepalived.conf provision writes`,
+          at: ['install', 'keepalived', install.version === undefined ? 'url' : 'version'],
+        },
+      ];
+    },
+  },
+  {
     id: 'vrrp-nopreempt',
     severity: 'error',
     summary: 'nopreempt only with state BACKUP on every director',

@@ -450,7 +450,7 @@ export const ComponentInstall = Section(
     url: Type.Optional(Url),
     sha256: Type.Optional(Sha256),
     /** the archive's version, for the build directory name, e.g. 1.24 */
-    version: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]+$', maxLength: 64, expected: 'a version, e.g. 3.0.4' })),
+    version: Type.Optional(Type.String({ pattern: '^[0-9][A-Za-z0-9._+-]*$', maxLength: 64, expected: 'a version starting with a digit, e.g. 3.0.4' })),
     /** arguments added to ./configure */
     configure_args: Type.Optional(Type.Array(ConfigureArgument)),
   },

@@ -279,6 +279,17 @@ const cases: Case[] = [
     line: 'server1: 50',
   },
   {
+    rule: 'keepalived-source-version',
+    base: 'keepalived',
+    fail: (c) => {
+      c.install = { keepalived: { from: 'source', version: '3.0', url: 'https://example.org/keepalived-3.0.tar.gz', sha256: 'a'.repeat(64) } };
+    },
+    pass: (c) => {
+      c.install = { keepalived: { from: 'source', url: 'https://example.org/keepalived-2.2.8.tar.gz', sha256: 'a'.repeat(64) } };
+    },
+    line: 'version: "3.0"',
+  },
+  {
     rule: 'vrrp-auth-pass',
     base: 'keepalived',
     fail: (c, doc) => {
