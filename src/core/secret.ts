@@ -132,7 +132,21 @@ export function encodedForms(secret: string): string[] {
  * Longest secrets first, so a secret that contains another is matched whole.
  */
 export function secretsPattern(secrets: Iterable<string>): RegExp | undefined {
-  const sorted = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const sorted = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  // Building the expression costs far more than using it, and the same secrets are asked for again
+  // and again (every error message, every schema value shown): one per set of secrets.
+  const key = sorted.join('\0');
+  if (patternCache.has(key)) return patternCache.get(key);
+  const pattern = buildSecretsPattern(sorted);
+  if (patternCache.size >= PATTERN_CACHE_SIZE) patternCache.delete(patternCache.keys().next().value as string);
+  patternCache.set(key, pattern);
+  return pattern;
+}
+
+const PATTERN_CACHE_SIZE = 16;
+const patternCache = new Map<string, RegExp | undefined>();
+
+function buildSecretsPattern(sorted: readonly string[]): RegExp | undefined {
   const encoded = [...new Set(sorted.flatMap(encodedForms))].sort((a, b) => b.length - a.length);
   const alternatives = [...sorted.map(secretPattern), ...encoded.map(regexEscape)];
   return alternatives.length === 0 ? undefined : new RegExp(alternatives.join('|'), 'g');
@@ -140,5 +154,9 @@ export function secretsPattern(secrets: Iterable<string>): RegExp | undefined {
 
 /** Whether `text` holds any form of any of `secrets`. */
 export function containsSecret(text: string, secrets: Iterable<string>): boolean {
-  return secretsPattern(secrets)?.test(text) ?? false;
+  const pattern = secretsPattern(secrets);
+  if (pattern === undefined) return false;
+  // The expression is shared (cached) and global: test() continues from lastIndex.
+  pattern.lastIndex = 0;
+  return pattern.test(text);
 }
