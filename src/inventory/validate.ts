@@ -36,6 +36,7 @@ export function NamedMap<T extends TSchema>(names: TString, value: T, options: {
 /** Names usable in `{{ name }}`, so every variable defined in a file can be referenced. */
 export const VariableName = Type.String({
   pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  maxLength: 128,
   expected: 'a variable name: letters, digits and _, not starting with a digit',
 });
 

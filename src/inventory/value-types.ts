@@ -56,7 +56,7 @@ export const Ipv4 = (expected = 'an IPv4 address, e.g. 192.168.2.254'): TString 
  * Where the controller connects: an IPv4 or IPv6 address (with an optional %zone), a DNS name, or
  * a container's name or id (transport docker). Never starts with '-' (an option to ssh or docker).
  */
-export const ConnectAddress = text('^[A-Za-z0-9_.:%\\[\\]][A-Za-z0-9_.:%\\[\\]-]*$', 'an IP address, a DNS name or (transport docker) a container name', { maxLength: 253 });
+export const ConnectAddress = text('^[A-Za-z0-9_:\\[][A-Za-z0-9_.:%\\[\\]-]*$', 'an IP address, a DNS name or (transport docker) a container name', { maxLength: 253 });
 
 /** A host name or an IPv4 address, as a program's setting (an SMTP server, a virtual host). */
 export const HostOrAddress = (expected: string): TString => text(HOST_NAME_PATTERN, expected, { maxLength: 253 });
@@ -101,10 +101,13 @@ export const UrlPath = text(
   { maxLength: 1024 },
 );
 
-/** A source archive's URL (fetched by the target, always quoted there). */
+/**
+ * A source archive's URL (fetched by the target, always quoted there): URL characters only, and a
+ * path ending in an archive suffix the source build can unpack (src/operations/source-build.ts).
+ */
 export const ArchiveUrl = text(
-  "^(?:https?|ftp)://[A-Za-z0-9._~:/?@!$&'()*+,;=%\\[\\]-]+$",
-  'an http, https or ftp URL of a source archive (URL characters only, no blanks or #)',
+  "^(?:https?|ftp)://[A-Za-z0-9._~:@!$&'()*+,;=%\\[\\]-]+(?:/[A-Za-z0-9._~:@!$&'()*+,;=%-]*)*\\.(?:tar\\.gz|tgz|tar\\.bz2|tbz2|tar\\.xz|txz|tar)(?:\\?[A-Za-z0-9._~:/?@!$&'()*+,;=%-]*)?$",
+  'an http, https or ftp URL of a .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz, .txz or .tar archive (URL characters only, no blanks or #)',
   { maxLength: 2048 },
 );
 
@@ -139,8 +142,8 @@ export const NannyText = text(
  * nothing here may be shell syntax.
  */
 export const HaResource = text(
-  '^[A-Za-z0-9_][A-Za-z0-9_./:@=,+-]*$',
-  'a haresources resource: letters, digits and _ . / : @ = , + -, e.g. httpd or Filesystem::/dev/sda1::/data::ext3',
+  '^(?!.*(?:^|/)\\.\\.(?:/|:|$))[A-Za-z0-9_/][A-Za-z0-9_./:@=,+-]*$',
+  'a haresources resource: letters, digits and _ . / : @ = , + -, e.g. httpd, /etc/init.d/httpd or Filesystem::/dev/sda1::/data::ext3',
   { maxLength: 1024 },
 );
 
@@ -154,7 +157,7 @@ export const ConfigureArgument = text(`^${PRINTABLE}+$`, 'one ./configure argume
  * first blank, so a blank would silently shorten it.
  */
 export const SharedKey = (expected: string): TString =>
-  Type.String({ pattern: '^[\\x21-\\x7e]+$', secret: true, expected: `${expected}: printable ASCII without blanks` });
+  Type.String({ pattern: '^[\\x21-\\x7e]+$', maxLength: 1024, secret: true, expected: `${expected}: at most 1024 characters of printable ASCII without blanks` });
 
 /**
  * A VRRP password as keepalived reads it: one word of printable ASCII without the characters its
