@@ -96,7 +96,7 @@ describe('who loads the IPVS rules at boot', () => {
       expect(writes(p, el ? elRulesPath : debianRulesPath), variant).toBe(renderRulesFile(ipvsServices(none.cluster), el ? 'el' : 'debian'));
       expect(writes(p, el ? debianRulesPath : elRulesPath), variant).toBeUndefined();
       expect(p.tasks.find((t) => t.task === 'ipvsadm restores the rules at boot')?.summary, variant).toBe('enable ipvsadm');
-      if (!el) expect(writes(p, debianDefaultsPath), variant).toContain('\nAUTO="true"\n');
+      if (!el) expect(writes(p, debianDefaultsPath), variant).toContain('\nAUTO=true\n');
       expect(writes(p, lvsScriptPath), variant).toBe(renderLvsScript('web', ipvsServices(none.cluster), heldAddresses(none.cluster)));
       expect(writes(p, lvsUnitPath) !== undefined, variant).toBe(facts.init === 'systemd');
       // EL's ipvsadm.service would save the live table over the rules file when it stops.
@@ -116,7 +116,7 @@ describe('who loads the IPVS rules at boot', () => {
           expect(p.tasks.find((t) => t.task === 'no IPVS rules restored at boot')?.status, what).toBe('ok');
         } else {
           expect(writes(p, debianRulesPath), what).toBe('# ipvsadm.rules\n');
-          expect(writes(p, debianDefaultsPath), what).toContain('\nAUTO="false"\n');
+          expect(writes(p, debianDefaultsPath), what).toContain('\nAUTO=false\n');
         }
         expect(p.tasks.filter((t) => t.task === 'ipvsadm restores no rules at boot').map((t) => t.status), what).toEqual(['ok']);
         expect(writes(p, lvsScriptPath), what).toBeUndefined();

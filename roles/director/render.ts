@@ -1,7 +1,7 @@
 // The files of an LVS director that no cluster manager runs: the IPVS rules as ipvsadm-restore reads
 // them, the tutorials' /etc/init.d/lvs script (virtual addresses + rules), its systemd unit, and
 // Debian's /etc/default/ipvsadm. Rendered from a view of the cluster (view.ts); pure.
-import { OperationError, quote } from '../../src/index.ts';
+import { OperationError, quote, shellAssignment } from '../../src/index.ts';
 
 export interface IpvsRealView {
   address: string;
@@ -96,12 +96,12 @@ export function renderDebianDefaults(loadRulesAtBoot: boolean, syncInterface: st
     loadRulesAtBoot
       ? '# Load /etc/ipvsadm.rules at boot: no cluster manager owns the IPVS rules of this director.'
       : '# Do not load /etc/ipvsadm.rules at boot: the cluster manager owns the IPVS rules.',
-    `AUTO="${loadRulesAtBoot ? 'true' : 'false'}"`,
+    shellAssignment('AUTO', loadRulesAtBoot ? 'true' : 'false'),
     '',
     '# The IPVS connection synchronization daemon (none|master|backup); heartbeat starts it',
     '# (LVSSyncDaemonSwap) when the cluster description asks for it.',
-    'DAEMON="none"',
-    `IFACE="${syncInterface}"`,
+    shellAssignment('DAEMON', 'none'),
+    shellAssignment('IFACE', syncInterface),
     '',
   ].join('\n');
 }

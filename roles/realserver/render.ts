@@ -7,7 +7,7 @@
 //                             the family's network configuration cannot hold (TUN, EL8/EL9 and
 //                             Ubuntu VIPs, the gateway there), or everything when chosen
 //   realserver.service        its systemd unit, on systemd hosts
-import { shellAssignment } from '../../src/index.ts';
+import { quote, shellAssignment } from '../../src/index.ts';
 import type { CheckPage, LoopbackVip, RealServerView, TunnelVip } from './view.ts';
 
 /** Where Debian-family hosts keep their arptables rules (the package defines no place; EL uses /etc/sysconfig/arptables). */
@@ -100,7 +100,7 @@ export const scriptCarries = (items: ScriptItems): boolean =>
 export function renderInitScript(view: RealServerView, items: ScriptItems): string {
   const sysctlLines = (items.arpSysctlInterfaces === undefined ? [] : ['all', ...items.arpSysctlInterfaces]).flatMap((name) => {
     const dir = `net/ipv4/conf/${name}`;
-    return [`\tset_kernel_parameter ${dir}/arp_ignore 1`, `\tset_kernel_parameter ${dir}/arp_announce 2`];
+    return [`\tset_kernel_parameter ${quote(`${dir}/arp_ignore`)} 1`, `\tset_kernel_parameter ${quote(`${dir}/arp_announce`)} 2`];
   });
   const start: string[] = [];
   const stop: string[] = [];
@@ -119,7 +119,7 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
       '\t# ARP first: the saved arptables rules drop ARP requests for the VIPs and rewrite a VIP as',
       '\t# the sender of our requests to our own address; loaded before the VIPs exist, so that no',
       '\t# client ever maps a VIP to this host: only the director may answer for it.',
-      `\tarptables-restore < ${items.arptablesFile}`,
+      `\tarptables-restore < ${quote(items.arptablesFile)}`,
     );
   }
   // A blank line between the parts of start, not before the first.
@@ -132,9 +132,9 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
     );
     if (view.alsoDirector) start.push(...directorNote.map((line) => `\t# ${line}`));
     for (const vip of items.loopbackVips) {
-      start.push(`\tadd_loopback_vip ${vip.vip} ${vip.label}\t# ${vip.services.join(', ')}`);
-      stop.push(`\tif has_address ${vip.vip} lo; then ip addr del ${vip.vip}/32 dev lo; fi`);
-      status.push(`\thas_loopback_vip ${vip.vip} || missing="$missing ${vip.vip}"`);
+      start.push(`\tadd_loopback_vip ${quote(vip.vip)} ${quote(vip.label)}\t# ${vip.services.join(', ')}`);
+      stop.push(`\tif has_address ${quote(vip.vip)} lo; then ip addr del ${quote(`${vip.vip}/32`)} dev lo; fi`);
+      status.push(`\thas_loopback_vip ${quote(vip.vip)} || missing="$missing ${vip.vip}"`);
     }
   }
   if (items.tunnelVips.length > 0) {
@@ -149,9 +149,9 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
       '\tip link set tunl0 up',
     );
     for (const vip of items.tunnelVips) {
-      start.push(`\thas_address ${vip.vip} tunl0 || ip addr add ${vip.vip}/32 dev tunl0\t# ${vip.services.join(', ')}`);
-      stop.push(`\tif has_address ${vip.vip} tunl0; then ip addr del ${vip.vip}/32 dev tunl0; fi`);
-      status.push(`\thas_address ${vip.vip} tunl0 || missing="$missing ${vip.vip}"`);
+      start.push(`\thas_address ${quote(vip.vip)} tunl0 || ip addr add ${quote(`${vip.vip}/32`)} dev tunl0\t# ${vip.services.join(', ')}`);
+      stop.push(`\tif has_address ${quote(vip.vip)} tunl0; then ip addr del ${quote(`${vip.vip}/32`)} dev tunl0; fi`);
+      status.push(`\thas_address ${quote(vip.vip)} tunl0 || missing="$missing ${vip.vip}"`);
     }
   }
   if (items.gateway !== undefined) {
@@ -161,9 +161,9 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
       reason === 'nat'
         ? '\t# NAT: the replies must go back through the director, which rewrites their source to the VIP.'
         : '\t# The router, not the director: with direct routing the replies go straight to the clients.',
-      `\tip route replace default via ${address}`,
+      `\tip route replace default via ${quote(address)}`,
     );
-    status.push(`\t[ "$(ip route show 0/0 | awk '$1 == "default" { print $3 }')" = ${address} ] || missing="$missing default-via-${address}"`);
+    status.push(`\t[ "$(ip route show 0/0 | awk '$1 == "default" { print $3 }')" = ${quote(address)} ] || missing="$missing default-via-${address}"`);
   }
   if (stop.length === 0) stop.push('\t:');
 
