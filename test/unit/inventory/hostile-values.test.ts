@@ -61,6 +61,37 @@ describe('values that reached a target as code are refused at load', () => {
     expect(found).toEqual([expect.stringMatching(/^15:25 cluster\.heartbeat\.logging\.logfile: expected a log file path, e\.g\. \/var\/log\/ha-log \(an absolute path .*\), got "\/var\/log\/ha-log\\nrespawn root/)]);
   });
 
+  it('9: values the config writers cannot write are refused at load, not mid-run on the host', async () => {
+    const check = (line: string) => inventory().replace("realservers: [{ host: web1 }] }", `realservers: [{ host: web1 }], check: { ${line} } }`);
+    expect(await loadProblems(check('checktype: negotiate, receive: \'say "hi"\''))).toEqual([expect.stringMatching(/cluster\.virtual_services\[0\]\.check\.receive: expected one line of text without '"' or '#'/)]);
+    expect(await loadProblems(check('checktype: negotiate, receive: "Test #1"'))).toEqual([expect.stringMatching(/check\.receive: expected/)]);
+    expect(await loadProblems(check('checktype: negotiate, receive: "Test\\nPage"'))).toEqual([expect.stringMatching(/check\.receive: expected/)]);
+    expect(await loadProblems(check('checktype: negotiate, request: "page#1.html"'))).toEqual([expect.stringMatching(/check\.request: expected the page to request/)]);
+    expect(await loadProblems(check('checktype: negotiate, virtualhost: "www.example.com x"'))).toEqual([expect.stringMatching(/check\.virtualhost: expected the Host: header/)]);
+    const keepalived = (settings: string) =>
+      [
+        'all:',
+        '  hosts:',
+        '    lvs-master: { address: 192.168.2.250 }',
+        '    lvs-backup: { address: 192.168.2.251 }',
+        '    web1: { address: 192.168.2.252 }',
+        'cluster:',
+        '  name: web',
+        '  manager: keepalived',
+        '  directors: [lvs-master, lvs-backup]',
+        '  virtual_services: [{ vip: 192.168.2.254, port: 80, realservers: [{ host: web1 }] }]',
+        `  keepalived: { virtual_router_id: 51, ${settings} }`,
+        '',
+      ].join('\n');
+    const vrrp = { VRRP_PASS: 'pa{ss}!1' };
+    const dir = await writeTree({ 'hosts.yaml': keepalived('auth: { pass: !env VRRP_PASS }') });
+    const refused = await userError(loadInventory(path.join(dir, 'hosts.yaml'), { env: vrrp }));
+    expect(problems(refused)).toEqual([expect.stringMatching(/^11:\d+ cluster\.keepalived\.auth\.pass: expected the VRRP password.*without blanks, quotes, braces, backslash, '!' or '#', got a value read with !env \(not shown\)$/)]);
+    expect(await loadProblems(keepalived('notification_email: { to: [root@localhost], from: ka@example.com, smtp_server: "127.0.0.1 25" }'))).toEqual([
+      expect.stringMatching(/notification_email\.smtp_server: expected the SMTP server: a host name or an IPv4 address/),
+    ]);
+  });
+
   it('a valid gateway and the default pass', async () => {
     const dir = await writeTree({ 'hosts.yaml': inventory({ allVars: '    default_gateway: 192.168.2.1\n    boot_method: init-script' }) });
     const loaded = await loadInventory(path.join(dir, 'hosts.yaml'), { env });
