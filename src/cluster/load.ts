@@ -14,7 +14,7 @@ import type { Group, InventoryHost, SourceLocation } from '../inventory/model.ts
 import type { VarOrigin } from '../inventory/precedence.ts';
 import { throwProblems } from '../inventory/problems.ts';
 import { didYouMean } from '../inventory/suggest.ts';
-import { compileChecker } from '../inventory/validate.ts';
+import { compileChecker, secretPaths as secretPathsOf } from '../inventory/validate.ts';
 import { originsInFile } from '../inventory/var-origin.ts';
 import { formatPath, type PathSegment, type YamlFile } from '../inventory/yaml-file.ts';
 import { netmaskToPrefix, resolveCluster, type Cluster } from './model.ts';
@@ -70,10 +70,9 @@ export function loadCluster(data: unknown, context: ClusterContext): LoadedClust
   checkReferences(file, hosts, at);
 
   const cluster = resolveCluster(file, (host) => (hosts.get(host) as InventoryHost).address);
-  const secretPaths: PathSegment[][] = [];
-  if (cluster.heartbeat?.authkeys.key !== undefined) secretPaths.push(['heartbeat', 'authkeys', 'key']);
-  if (cluster.keepalived?.auth !== undefined) secretPaths.push(['keepalived', 'auth', 'pass']);
-  const secretAt = (path: PathSegment[]): string => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], cluster) as string;
+  // The model keeps the file's key names and list orders, so a path into one is a path into the other.
+  const secretPaths = secretPathsOf(ClusterFile, file);
+  const secretAt = (path: PathSegment[]): string => path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], file) as string;
   // A secret written in clear (lint warns) is masked like the others: it needs the same length.
   for (const path of secretPaths) noteSecret(secretAt(path));
   throwProblems(

@@ -83,6 +83,24 @@ export function compileValueChecker(schema: TSchema): (value: unknown, secrets: 
   };
 }
 
+/**
+ * Where `data` (already checked against `schema`) holds a secret: the paths of its strings whose
+ * type is marked `secret` (value-types.ts). Secrecy is a property of the declaration, so a setting
+ * added later with a secret type is masked without more code.
+ */
+export function secretPaths(schema: TSchema, data: unknown, at: PathSegment[] = []): PathSegment[][] {
+  const s = schema as Record<string, unknown>;
+  if (s.secret === true) return typeof data === 'string' ? [at] : [];
+  if (Array.isArray(data)) return s.items === undefined ? [] : data.flatMap((item, index) => secretPaths(s.items as TSchema, item, [...at, index]));
+  if (data === null || typeof data !== 'object') return [];
+  const properties = (s.properties ?? {}) as Record<string, TSchema>;
+  const [anyKey] = Object.values((s.patternProperties ?? {}) as Record<string, TSchema>);
+  return Object.entries(data).flatMap(([key, value]) => {
+    const inner = properties[key] ?? anyKey;
+    return inner === undefined ? [] : secretPaths(inner, value, [...at, key]);
+  });
+}
+
 function schemaProblems(errors: readonly ErrorObject[], data: unknown, context: CheckContext): UserError[] {
   const problems: UserError[] = [];
   for (const error of errors) {
