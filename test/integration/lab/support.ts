@@ -92,6 +92,26 @@ export async function sshOk(address: string, script: string, timeoutMs?: number)
   return result.stdout;
 }
 
+/**
+ * iptables-save without the tables that filter nothing: only built-in chains, each with policy
+ * ACCEPT, and no rule. The first iptables command on a machine makes the kernel create its filter
+ * table, which iptables-save prints from then on; that table is the state the machine had before,
+ * and nothing can make iptables-save forget it.
+ */
+export function withoutPristineTables(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let table: string[] = [];
+  for (const line of lines) {
+    table.push(line);
+    if (line !== 'COMMIT') continue;
+    const body = table.slice(1, -1);
+    const pristine = table[0]?.startsWith('*') === true && body.every((entry) => /^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) ACCEPT\s*$/.test(entry));
+    if (!pristine) out.push(...table);
+    table = [];
+  }
+  return [...out, ...table];
+}
+
 export interface MachineSnapshot {
   netns: string[];
   links: string[];
@@ -126,7 +146,7 @@ export async function snapshot(): Promise<MachineSnapshot> {
         return `${fields[4]} ${fields[after + 1]} ${fields[after + 2]}`;
       })
       .sort(),
-    iptables: iptables.filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/, '')),
+    iptables: withoutPristineTables(iptables.filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/, ''))),
     labProcesses: await labProcesses(),
     hostDirs: await readdir(labPaths().hosts).catch(() => []),
     dockerLeftovers: await dockerLeftovers(),
