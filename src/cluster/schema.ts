@@ -30,7 +30,6 @@ import {
   VrrpPassword,
 } from '../inventory/value-types.ts';
 
-export { Ipv4, IPV4_PATTERN, InterfaceName };
 
 export const MANAGERS = ['heartbeat', 'keepalived', 'piranha', 'none'] as const;
 export const PROTOCOLS = ['tcp', 'udp', 'fwmark'] as const;

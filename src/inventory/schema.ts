@@ -10,9 +10,8 @@ export const HOST_KEY_CHECKING = ['strict', 'accept-new', 'off'] as const;
 export const LEGACY_PROFILES = ['centos5'] as const;
 
 // A host's inventory name becomes its hostname (the base role) and heartbeat's node name, so it is
-// a host name as RFC 1123 defines it (value-types.ts). Group names never reach a target, but they
-// appear in host patterns, where these characters are operators or wildcards.
-export { HostName };
+// a host name as RFC 1123 defines it (HostName, value-types.ts). Group names never reach a target,
+// but they appear in host patterns, where these characters are operators or wildcards.
 export const GroupName = Type.String({
   pattern: '^[^\\s\\x00-\\x1f\\x7f:,!&*?\\[\\]~]+$',
   maxLength: 255,

@@ -84,22 +84,18 @@ export const ControllerPath = (expected: string): TString => text(`^(?!\\s)${PRI
 
 // The characters of a URL path that no program here reads as syntax: RFC 3986's unreserved ones,
 // '%' escapes, and the sub-delimiters that neither keepalived ('!'), a shell word in quotes, nor
-// ldirectord ('#', '"') treat specially.
-const URL_PATH_CHAR = "[A-Za-z0-9._~%/+,=@:-]";
+// ldirectord ('#', '"') treat specially; a query may add '&'. No '.' or '..' component: the check
+// page is written under the document root.
+const URL_PATH_CHARS = 'letters, digits and . _ ~ % / + , = @ : -';
+const checkedUrlPath = (start: '' | '/', expected: string): TString =>
+  // After a leading '/', the path itself may be empty ('/'); without one it may not.
+  text(`^${start}(?!(?:.*/)?\\.\\.?(?:/|$))[A-Za-z0-9._~%/+,=@:-]${start === '' ? '+' : '*'}(?:\\?[A-Za-z0-9._~%/+,=@:&-]*)?$`, expected, { maxLength: 1024 });
 
 /** The page a health check requests, relative to the site (ldirectord's request, e.g. .testpage or /check.html). */
-export const CheckRequest = text(
-  `^(?!(?:.*/)?\\.\\.?(?:/|$))${URL_PATH_CHAR}+(?:\\?[A-Za-z0-9._~%/+,=@:&-]*)?$`,
-  "the page to request, e.g. lvs_testpage.html: URL path characters (letters, digits and . _ ~ % / + , = @ : -), an optional ?query, no '..'",
-  { maxLength: 1024 },
-);
+export const CheckRequest = checkedUrlPath('', `the page to request, e.g. lvs_testpage.html: URL path characters (${URL_PATH_CHARS}), an optional ?query, no '..'`);
 
 /** A URL path that starts with / (keepalived's url path). */
-export const UrlPath = text(
-  `^/(?!(?:.*/)?\\.\\.?(?:/|$))${URL_PATH_CHAR}*(?:\\?[A-Za-z0-9._~%/+,=@:&-]*)?$`,
-  "the URL path to fetch, starting with /, e.g. /lvs_testpage.html: URL path characters (letters, digits and . _ ~ % / + , = @ : -), an optional ?query",
-  { maxLength: 1024 },
-);
+export const UrlPath = checkedUrlPath('/', `the URL path to fetch, starting with /, e.g. /lvs_testpage.html: URL path characters (${URL_PATH_CHARS}), an optional ?query`);
 
 /**
  * A source archive's URL (fetched by the target, always quoted there): URL characters only, and a

@@ -38,11 +38,18 @@ export interface CliResult {
   events: Array<Record<string, unknown>>;
 }
 
+export interface RunCliOptions {
+  env?: NodeJS.ProcessEnv;
+  onSpawn?: (child: ChildProcess) => void;
+  /** false: run the CLI as given, without a --json FILE of its own (events stay empty) */
+  json?: boolean;
+}
+
 /** Runs `provision ARGS --json FILE` in the project dir and returns its output and events. */
-export function runCli(project: Project, args: string[], options: { env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
-  const json = path.join(project.dir, `events-${Date.now()}-${Math.random().toString(16).slice(2)}.jsonl`);
+export function runCli(project: Project, args: string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const json = options.json === false ? undefined : path.join(project.dir, `events-${Date.now()}-${Math.random().toString(16).slice(2)}.jsonl`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args, '--json', json], {
+    const child = spawn(process.execPath, [cli, ...args, ...(json === undefined ? [] : ['--json', json])], {
       cwd: project.dir,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +61,7 @@ export function runCli(project: Project, args: string[], options: { env?: NodeJS
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      void readFile(json, 'utf8')
+      void (json === undefined ? Promise.resolve('') : readFile(json, 'utf8'))
         .catch(() => '')
         .then((text) => {
           const events = text

@@ -37,6 +37,14 @@ export interface SshdOptions {
   extraConfig?: string[];
 }
 
+/**
+ * The inventory entry of a host served by `sshd`, as a YAML flow mapping: its address and port, the
+ * test client key, and a known_hosts file beside the inventory that records its host key.
+ */
+export function sshTarget(sshd: Pick<Sshd, 'port' | 'clientKeyPath'>): string {
+  return `{ address: 127.0.0.1, port: ${sshd.port}, key: ${sshd.clientKeyPath}, ssh: { known_hosts: known_hosts, host_key_checking: accept-new } }`;
+}
+
 export interface Sshd {
   port: number;
   /** the listening sshd; each connection is served by a child of it */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshd, rootSkipReason, type Sshd } from '../../support/sshd.ts';
+import { startSshd, rootSkipReason, sshTarget, type Sshd } from '../../support/sshd.ts';
 import { apiModule, changedTasks, makeProject, runCli, sha256Tree, taskEvents, type Project } from '../../support/project.ts';
 
 const role = (name: string, tasks: string) => `
@@ -35,7 +35,7 @@ describe.skipIf(rootSkipReason !== undefined)('--check on a fresh host (real ssh
       'inventory.yaml': `all:
   vars: { base_dir: ${base} }
   hosts:
-    target1: { address: 127.0.0.1, port: ${sshd.port}, key: ${sshd.clientKeyPath}, ssh: { known_hosts: known_hosts } }
+    target1: ${sshTarget(sshd)}
 `,
     });
   });

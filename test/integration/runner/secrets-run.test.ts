@@ -3,7 +3,6 @@
 // know), a file that holds a secret only through a variable, a base64'd copy, and a failing task
 // that prints the secret. Every byte of stdout and stderr, JSON events included, is scanned for
 // each derived form of each secret (test/support/secret-forms.ts).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../../src/report/redact.ts';
 import { leaks } from '../../support/secret-forms.ts';
-import { startSshd, rootSkipReason, type Sshd } from '../../support/sshd.ts';
-import { apiModule, cli, makeProject, type Project } from '../../support/project.ts';
+import { startSshd, rootSkipReason, sshTarget, type Sshd } from '../../support/sshd.ts';
+import { apiModule, makeProject, runCli, type Project } from '../../support/project.ts';
 
 /** Quotes, a backslash, $ and a backtick: its shell-quoted, JSON and escaped forms all differ from it. */
 const KEY = 'Audit\'Se"cr\\et$Q7`x';
@@ -67,11 +66,7 @@ all:
     base_dir: ${base}
     auth_key: !env DEMO_AUTH_KEY
   hosts:
-    target1:
-      address: 127.0.0.1
-      port: ${sshd.port}
-      key: ${sshd.clientKeyPath}
-      ssh: { known_hosts: known_hosts, host_key_checking: accept-new }
+    target1: ${sshTarget(sshd)}
 `,
       // The secret as a port: a schema error while loading, before any run's redactor exists.
       'bad-inventory.yaml': `all:\n  hosts:\n    target1: { address: 127.0.0.1, port: !env DEMO_AUTH_KEY }\n`,
@@ -83,20 +78,8 @@ all:
     rmSync(base, { recursive: true, force: true });
   });
 
-  const run = (args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, ...args], {
-        cwd: project.dir,
-        env: { ...process.env, DEMO_AUTH_KEY: KEY, API_TOKEN: TOKEN },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ exitCode: code ?? -1, stdout, stderr }));
-    });
+  // Every byte the CLI writes is scanned, so it runs as given (its own --json -), not with runCli's events file.
+  const run = (args: string[], env: NodeJS.ProcessEnv = { DEMO_AUTH_KEY: KEY, API_TOKEN: TOKEN }): Promise<Run> => runCli(project, args, { env, json: false });
 
   it('a play that changes secret files and fails shows every change and failure, and no secret, old or current, in any form', async () => {
     await mkdir(base, { recursive: true });
@@ -157,19 +140,7 @@ all:
   });
 
   it('a secret shorter than the minimum stops the run before anything is touched, without masking ordinary text', async () => {
-    const r = await new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, '-i', 'inventory.yaml', 'playbooks/site.yml', '--json', '-'], {
-        cwd: project.dir,
-        env: { ...process.env, DEMO_AUTH_KEY: 'e' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ exitCode: code ?? -1, stdout, stderr }));
-    });
+    const r = await run(['-i', 'inventory.yaml', 'playbooks/site.yml', '--json', '-'], { DEMO_AUTH_KEY: 'e' });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('the value of environment variable DEMO_AUTH_KEY (all.vars.auth_key) has 1 character; a secret needs at least 6');
     expect(r.stderr).not.toContain('*');

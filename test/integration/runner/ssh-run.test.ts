@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshd, rootSkipReason, freePort, type Sshd } from '../../support/sshd.ts';
+import { startSshd, rootSkipReason, freePort, sshTarget, type Sshd } from '../../support/sshd.ts';
 import { apiModule, changedTasks, makeProject, recapOf, runCli, sha256Tree, taskEvents, type Project } from '../../support/project.ts';
 
 const SECRET = 'hunter2-sup3r-s3cret';
@@ -51,11 +51,7 @@ all:
     base_dir: ${base}
     auth_key: !env DEMO_AUTH_KEY
   hosts:
-    target1:
-      address: 127.0.0.1
-      port: ${sshd.port}
-      key: ${sshd.clientKeyPath}
-      ssh: { known_hosts: known_hosts, host_key_checking: accept-new }
+    target1: ${sshTarget(sshd)}
 ${extraHost}`;
 
   beforeAll(async () => {
@@ -137,7 +133,7 @@ ${extraHost}`;
   it('heartbeat-node-name stops a host whose `uname -n` is not its node name before anything is touched, in the words of lint', async () => {
     // The hostname is left alone (manage_hostname: false), so only the host's facts can tell.
     const heartbeatInventory = (manageHostname: boolean) =>
-      inventory().replace('ssh: { known_hosts: known_hosts, host_key_checking: accept-new }', `ssh: { known_hosts: known_hosts, host_key_checking: accept-new }\n      vars: { manage_hostname: ${manageHostname} }`) +
+      inventory().replace('    auth_key: !env DEMO_AUTH_KEY', `    auth_key: !env DEMO_AUTH_KEY\n    manage_hostname: ${manageHostname}`) +
       `
 cluster:
   name: demo
