@@ -82,7 +82,8 @@ describe.skipIf(skipReason)('lab up and lab down', () => {
     // The real namespace driver, except that rs2's sshd never starts (its start records a namespace, then gives up).
     const failing: LabHostDriver = {
       ...namespaceDriver,
-      sshReadyTimeoutMs: 1_000,
+      // Long enough for the healthy hosts on a loaded machine (one did miss 1 s in a fresh-clone run).
+      sshReadyTimeoutMs: 3_000,
       async start(context) {
         if (context.host.name !== 'rs2') return namespaceDriver.start(context);
         await context.record({ type: 'netns', name: 'pvlab-rs2' });
@@ -91,7 +92,7 @@ describe.skipIf(skipReason)('lab up and lab down', () => {
     };
     const error: unknown = await labUp({ inventoryFile, drivers: new Map([['namespace', failing]]) }).catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(/^lab host rs2 did not answer ssh on 10\.213\.2\.253:22 within 1 s/);
+    expect((error as UserError).message).toMatch(/^lab host rs2 did not answer ssh on 10\.213\.2\.253:22 within 3 s/);
     expect(existsSync(labPaths().state)).toBe(false);
     expect(differences(before, await snapshot())).toEqual({});
   });
