@@ -6,11 +6,10 @@
 // Rules see the resolved model (defaults applied), so they judge what will really be written;
 // findings point at the setting in the file (a default points at the mapping it belongs to).
 import type { Facts } from '../core/facts.ts';
-import type { Inventory, InventoryHost } from '../inventory/model.ts';
+import type { ClusterSource, Inventory, InventoryHost } from '../inventory/model.ts';
 import { interpolateVars } from '../inventory/interpolate.ts';
 import { formatPath, type PathSegment } from '../inventory/yaml-file.ts';
 import { parseAddress } from '../lab/ipv4.ts';
-import type { ClusterSource } from './load.ts';
 import {
   heartbeatNodeName,
   ipvsOwner,

@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import { UserError } from '../core/errors.ts';
 import { noteSecret, secretLengthProblem } from '../core/secret.ts';
 import { interpolateVars } from '../inventory/interpolate.ts';
-import type { Group, InventoryHost, SourceLocation } from '../inventory/model.ts';
+import type { ClusterSource, Group, InventoryHost, SourceLocation } from '../inventory/model.ts';
 import type { VarOrigin } from '../inventory/precedence.ts';
 import { throwProblems } from '../inventory/problems.ts';
 import { didYouMean } from '../inventory/suggest.ts';
@@ -19,19 +19,6 @@ import { originsInFile } from '../inventory/var-origin.ts';
 import { formatPath, type PathSegment, type YamlFile } from '../inventory/yaml-file.ts';
 import { netmaskToPrefix, resolveCluster, type Cluster } from './model.ts';
 import { ClusterFile, SOURCE_COMPONENTS, type HealthCheck } from './schema.ts';
-
-/** Where the cluster's settings are written, for messages that point at file:line:column. */
-export interface ClusterSource {
-  file: string;
-  /** position of the value (or key) at `path` inside `cluster:`; a default points at its enclosing mapping */
-  locate(path: readonly PathSegment[], part?: 'key' | 'value'): SourceLocation;
-  /** where a finding about the setting at `path` points: its key, or for a default the key of the closest setting written */
-  pointAt(path: readonly PathSegment[]): SourceLocation;
-  /** whether the file writes the setting at `path` (rather than leaving it to a default) */
-  written(path: readonly PathSegment[]): boolean;
-  /** paths of secret values (authkeys key, VRRP password) written in clear rather than with !env */
-  clearTextSecrets: PathSegment[][];
-}
 
 export interface LoadedCluster {
   cluster: Cluster;

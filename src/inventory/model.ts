@@ -1,9 +1,9 @@
 // The inventory as the runner uses it: every host with its connection settings resolved (defaults
 // applied, paths absolute) and its variables merged, every group with its members.
 import type { HOST_KEY_CHECKING, LEGACY_PROFILES, TRANSPORTS } from './schema.ts';
-import type { ClusterSource } from '../cluster/load.ts';
 import type { Cluster } from '../cluster/model.ts';
 import type { VarOrigin } from './precedence.ts';
+import type { PathSegment } from './yaml-file.ts';
 
 export type Transport = (typeof TRANSPORTS)[number];
 export type HostKeyChecking = (typeof HOST_KEY_CHECKING)[number];
@@ -13,6 +13,21 @@ export interface SourceLocation {
   file: string;
   line: number;
   column?: number;
+}
+
+// Defined here rather than beside the cluster loader that builds it: the inventory holds one, and
+// the cluster modules already depend on the inventory's (the reverse import made a cycle).
+/** Where the cluster's settings are written, for messages that point at file:line:column. */
+export interface ClusterSource {
+  file: string;
+  /** position of the value (or key) at `path` inside `cluster:`; a default points at its enclosing mapping */
+  locate(path: readonly PathSegment[], part?: 'key' | 'value'): SourceLocation;
+  /** where a finding about the setting at `path` points: its key, or for a default the key of the closest setting written */
+  pointAt(path: readonly PathSegment[]): SourceLocation;
+  /** whether the file writes the setting at `path` (rather than leaving it to a default) */
+  written(path: readonly PathSegment[]): boolean;
+  /** paths of secret values (authkeys key, VRRP password) written in clear rather than with !env */
+  clearTextSecrets: PathSegment[][];
 }
 
 export interface SshOptions {
