@@ -1,6 +1,6 @@
 // `provision [playbook] --inventory FILE`: the command line. Parses options, loads the inputs,
 // wires the reporters and Ctrl-C, and turns every user-caused error into one clear message.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Help, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { InventoryHost } from '../inventory/model.ts';
@@ -9,6 +9,7 @@ import { createConnector } from '../connectors/index.ts';
 import { JumpHosts } from '../connectors/jump-hosts.ts';
 import { lintBeforeRun, registerLintCommand } from '../cluster/cli.ts';
 import { factsProblem, lintSubject } from '../cluster/lint.ts';
+import { machineApt } from '../lab/apt.ts';
 import { registerLabCommands } from '../lab/cli.ts';
 import { withLabCredentials } from '../lab/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
@@ -57,9 +58,10 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   let exitCode: number = EXIT.ok;
-  program
-    .command('run [playbook]', { isDefault: true })
+  const runCommand = program
+    .command('run', { isDefault: true })
     .description(`run a playbook (default ${DEFAULT_PLAYBOOK}) against the inventory's hosts`)
+    .argument('[playbook]', `the playbook to run (default ${DEFAULT_PLAYBOOK})`)
     .option('-i, --inventory <file>', `inventory file (default ${DEFAULT_INVENTORY})`)
     .option('-l, --limit <pattern>', 'only hosts matching this pattern (e.g. directors:!lvs-backup)')
     .option('-t, --tags <tags>', 'only tasks with these tags (comma separated)', list, [])
@@ -79,13 +81,37 @@ export async function main(argv: string[]): Promise<number> {
 
   registerLabCommands(program);
   registerLintCommand(program);
+  showRunInRootHelp(program, runCommand);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
+    // An apt-get or dpkg that another branch started finishes first: ending it mid-install would
+    // leave the machine's package database half-configured.
+    await machineApt.idle();
     return reportError(error, verbosity);
   }
+}
+
+/**
+ * `provision --help` (and -h, `provision help`) is what Ansible users type first, and running a
+ * playbook is the main job: the root help shows the default command's usage, argument and flags,
+ * then the other commands. The flags stay defined once, on `run`.
+ */
+function showRunInRootHelp(program: Command, runCommand: Command): void {
+  const helpOf = (cmd: Command): Command => (cmd === program ? runCommand : cmd);
+  program
+    .usage('[options] [playbook]')
+    .configureHelp({
+      visibleOptions(cmd) {
+        return Help.prototype.visibleOptions.call(this, helpOf(cmd));
+      },
+      visibleArguments(cmd) {
+        return Help.prototype.visibleArguments.call(this, helpOf(cmd));
+      },
+    })
+    .addHelpText('after', `\nWithout a command, provision runs a playbook (the run command).\n'provision COMMAND --help' shows a command's options.`);
 }
 
 async function run(playbookFile: string, flags: RunFlags): Promise<number> {
@@ -171,8 +197,9 @@ function makeReporter(flags: RunFlags): Reporter {
 function reportError(error: unknown, verbosity: number): number {
   const e = error as { code?: string; exitCode?: number };
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-    // commander printed its own message (or help/version) already.
-    return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.ok : EXIT.inputError;
+    // commander printed its own message (or help/version) already. Its exit code tells help that
+    // was asked for (--help, `provision help`: 0) from help shown for a missing command (1).
+    return e.exitCode === 0 ? EXIT.ok : EXIT.inputError;
   }
   // Errors raised while loading come before any run's redactor: mask every secret read so far.
   const redactor = new Redactor(knownSecrets());
