@@ -4,6 +4,7 @@ import { access, constants } from 'node:fs/promises';
 import path, { delimiter } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../core/errors.ts';
+import { machineApt } from './apt.ts';
 import { MACHINE_TOOLS, type MachineTool } from './packages.ts';
 
 export interface RunOptions {
@@ -77,20 +78,19 @@ export async function hasCommand(command: string): Promise<boolean> {
 }
 
 /**
- * Installs the Debian packages of missing machine tools (debootstrap, dpkg-dev, ...) with apt-get,
- * saying so first. Without apt-get, says what to install.
+ * Installs the Debian packages of missing machine tools (debootstrap, dpkg-dev, ...) through this
+ * machine's one apt (src/lab/apt.ts), saying so first. Without apt-get, says what to install.
  */
 export async function ensureTools(tools: readonly MachineTool[], log: (line: string) => void): Promise<void> {
   const missing: MachineTool[] = [];
-  for (const tool of tools) if (!(await hasCommand(tool))) missing.push(tool);
+  for (const tool of new Set(tools)) if (!(await hasCommand(tool))) missing.push(tool);
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((tool) => MACHINE_TOOLS[tool]))];
   if (!(await hasCommand('apt-get'))) {
     throw new UserError(`the lab needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not installed`, {}, `install the package(s) ${packages.join(' ')}`);
   }
-  log(`installing ${packages.join(' ')} (for ${missing.join(', ')}) with apt-get`);
-  await run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], {
-    timeoutMs: 300_000,
-    env: { DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  await machineApt.install(packages, `for ${missing.join(', ')}`, log);
+  const still: MachineTool[] = [];
+  for (const tool of missing) if (!(await hasCommand(tool))) still.push(tool);
+  if (still.length > 0) throw new UserError(`${still.join(', ')} not found in PATH although its package is installed`, {}, `check PATH (${process.env.PATH ?? ''})`);
 }

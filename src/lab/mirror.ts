@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { UserError } from '../core/errors.ts';
-import { aptDownload, withDependencies } from './apt.ts';
+import { machineApt } from './apt.ts';
 import { ensureTools, run } from './command.ts';
 import { DEBIAN_SUITE, MIRROR_PACKAGES } from './packages.ts';
 import type { LabPaths } from './paths.ts';
@@ -46,13 +46,13 @@ export async function ensureMirror(paths: LabPaths, log: (line: string) => void)
   const started = Date.now();
   await ensureTools(['dpkg-scanpackages'], log);
   log(`building the lab's offline package mirror (${MIRROR_PACKAGES.join(' ')} and their dependencies)`);
-  const names = await withDependencies(MIRROR_PACKAGES);
+  const names = await machineApt.withDependencies(MIRROR_PACKAGES);
   const building = `${paths.mirror}.building`;
   // A build that an earlier `lab up` started and was killed during may still be running.
   await killProcessesUsing(building);
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
-  await aptDownload(names, building);
+  await machineApt.download(names, building);
   const { stdout: packages } = await run('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: building, timeoutMs: 5 * 60_000 });
   await writeIndex(building, packages);
   await rm(paths.mirror, { recursive: true, force: true });

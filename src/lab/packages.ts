@@ -47,7 +47,10 @@ export const MIRROR_PACKAGES = [
   'libnl-genl-3-dev',
 ] as const;
 
-/** Tools the lab runs on this machine, and the Debian package that provides each (installed when missing). */
+/**
+ * Tools the lab runs on this machine, and the Debian package that provides each. `lab up` installs
+ * the missing ones of the hosts it starts in one apt-get before it builds anything (src/lab/apt.ts).
+ */
 export const MACHINE_TOOLS = {
   debootstrap: 'debootstrap',
   'dpkg-scanpackages': 'dpkg-dev',
@@ -71,3 +74,39 @@ export const MACHINE_TOOLS = {
   docker: 'docker.io',
 } as const;
 export type MachineTool = keyof typeof MACHINE_TOOLS;
+
+/** What `lab up` runs on this machine whatever its hosts' kinds (each kind's driver names its own). */
+export const LAB_TOOLS: readonly MachineTool[] = ['ip', 'unshare', 'ssh-keygen', 'tar', 'debootstrap', 'dpkg-scanpackages', 'apt-get', 'apt-cache'];
+
+/**
+ * What the tests need from Debian besides every lab tool: sshd for the connector and runner tests;
+ * dash and busybox to run every generated script under both; sudo for the become tests; curl, make,
+ * gcc and the archivers for the source-build test; keepalived, the judge of the keepalived role's
+ * files (keepalived --config-test); tmux to watch the live view as a terminal shows it; vagrant for
+ * the Vagrantfile's validation. Installed by `npm test` (scripts/install-machine-packages.ts).
+ */
+export const TEST_PACKAGES = [
+  'openssh-server',
+  'openssh-client',
+  'busybox-static',
+  'dash',
+  'sudo',
+  'curl',
+  'ca-certificates',
+  'make',
+  'gcc',
+  'tar',
+  'bzip2',
+  'xz-utils',
+  'iproute2',
+  'procps',
+  'iptables',
+  'keepalived',
+  'tmux',
+  'vagrant',
+] as const;
+
+/** Every package the tests need: theirs and every lab tool's (the lab tests bring up every kind). */
+export function testMachinePackages(): string[] {
+  return [...new Set<string>([...TEST_PACKAGES, ...Object.values(MACHINE_TOOLS)])].sort();
+}

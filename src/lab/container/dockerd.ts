@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
 import { ensureTools } from '../command.ts';
+import type { MachineTool } from '../packages.ts';
 import { signal } from '../processes.ts';
 import { poll } from '../wait.ts';
 
@@ -88,8 +89,11 @@ export function dockerdArguments(files: DockerdFiles): string[] {
  * Starts the lab's dockerd in `dir` (or returns the one already running there) once it answers
  * on its socket, within `timeoutMs` (default 30 s).
  */
+/** What running the lab's dockerd runs on this machine. */
+export const DOCKERD_TOOLS: readonly MachineTool[] = ['dockerd', 'docker'];
+
 export async function startDockerd(dir: string, options: { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<Dockerd> {
-  await ensureTools(['dockerd', 'docker'], options.log ?? (() => undefined));
+  await ensureTools(DOCKERD_TOOLS, options.log ?? (() => undefined));
   const files = dockerdFiles(dir);
   for (const socket of [files.socket, join(files.execRoot, CONTAINERD_SOCKET)]) {
     if (socket.length > MAX_SOCKET_PATH) throw new UserError(`the lab cache directory path is too long for dockerd's socket ${socket}`, {}, 'use a shorter cache directory');

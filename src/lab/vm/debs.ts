@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import { aptDownload, withDependencies } from '../apt.ts';
+import { machineApt } from '../apt.ts';
 
 /** Names of the packages dpkg lists as installed in a root directory's /var/lib/dpkg/status. */
 export function installedPackages(dpkgStatus: string): Set<string> {
@@ -26,9 +26,9 @@ export async function downloadMissingDebs(options: { packages: readonly string[]
     throw new UserError(`${options.rootfs} is not a Debian root file system (it has no var/lib/dpkg/status)`, {}, 'pass the directory debootstrap made');
   });
   const installed = installedPackages(status);
-  const missing = (await withDependencies(options.packages)).filter((name) => !installed.has(name));
+  const missing = (await machineApt.withDependencies(options.packages)).filter((name) => !installed.has(name));
   if (missing.length === 0) return [];
-  await aptDownload(missing, options.dir);
+  await machineApt.download(missing, options.dir);
   const files = (await readdir(options.dir)).filter((name) => name.endsWith('.deb'));
   return files.sort().map((name) => join(options.dir, name));
 }

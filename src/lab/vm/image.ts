@@ -61,7 +61,8 @@ export interface EnsuredVmImage {
   buildSeconds?: number;
 }
 
-const TOOLS: readonly MachineTool[] = ['mke2fs', 'depmod', 'dpkg-deb', 'apt-get', 'apt-cache', 'chroot', 'busybox'];
+/** What building the VM image runs on this machine. */
+export const VM_IMAGE_TOOLS: readonly MachineTool[] = ['mke2fs', 'depmod', 'dpkg-deb', 'apt-get', 'apt-cache', 'chroot', 'busybox'];
 
 /** Returns the cached image for these inputs, building it first when there is none. */
 export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmImage> {
@@ -69,7 +70,7 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
   const log = options.log ?? (() => {});
   const packages = [...(options.packages ?? VM_IMAGE_PACKAGES)].sort();
   const diskSizeMb = options.diskSizeMb ?? DEFAULT_DISK_SIZE_MB;
-  await ensureTools(TOOLS, log);
+  await ensureTools(VM_IMAGE_TOOLS, log);
   await assertDebianRootfs(options.rootfs);
 
   const kernel = await ensureGuestKernel(options.cacheDir);

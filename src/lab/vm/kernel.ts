@@ -5,11 +5,10 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
-import { aptDownload } from '../apt.ts';
+import { AptError, machineApt } from '../apt.ts';
 import { removeSuperseded } from './superseded.ts';
 
 const META_PACKAGE = 'linux-image-amd64';
-const APT_TIMEOUT_MS = 300_000;
 const COMPLETE = 'kernel-version';
 /** Where the kernels are, in the lab cache directory. */
 export const GUEST_KERNEL_DIR = 'kernel';
@@ -32,8 +31,11 @@ export function kernelPackageFrom(aptCacheDepends: string): string | undefined {
 
 /** Downloads and unpacks the current Debian kernel into cacheDir/kernel/PACKAGE once; reuses it after. */
 export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> {
-  const depends = await execa('apt-cache', ['depends', META_PACKAGE], { timeout: APT_TIMEOUT_MS, reject: false });
-  const packageName = depends.exitCode === 0 ? kernelPackageFrom(depends.stdout) : undefined;
+  const depends = await machineApt.depends(META_PACKAGE).catch((error: unknown) => {
+    if (error instanceof AptError) return '';
+    throw error;
+  });
+  const packageName = kernelPackageFrom(depends);
   if (packageName === undefined) {
     throw new UserError(
       `cannot tell which Debian kernel to boot the lab VM with: "apt-cache depends ${META_PACKAGE}" names none`,
@@ -49,7 +51,7 @@ export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> 
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
   try {
-    await aptDownload([packageName], building);
+    await machineApt.download([packageName], building);
     const deb = (await readdir(building)).find((name) => name.endsWith('.deb'));
     if (deb === undefined) throw new Error(`apt-get download ${packageName} left no .deb in ${building}`);
     const root = join(building, 'root');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
 import { ensureTools } from '../command.ts';
+import type { MachineTool } from '../packages.ts';
 import { HOST_CONSOLE_LOG } from '../driver.ts';
 import { READY_MARKER, writeGuestConfig } from '../guest-config.ts';
 import type { HostFile } from '../host-files.ts';
@@ -102,8 +103,10 @@ export function qemuArguments(files: VmFiles, image: VmImage, nics: readonly VmN
     '-append', 'console=ttyS0 quiet panic=-1',
     '-no-reboot',
     // The root disk comes first, so the guest names it vda; the configuration disk is vdb.
-    // cache=unsafe: the guest's flushes (dpkg syncs after every package) cost nothing; the overlay is
-    // disposable, and qemu still writes everything to it before it exits.
+    // cache=unsafe: the guest's flushes (dpkg syncs after every package) do not wait for this
+    // machine's disk. They still hand qemu's own buffers (qcow2 metadata) to this machine's page
+    // cache, so when qemu is killed the overlay, which `lab up` boots again, has everything the
+    // guest had synced: it loses what a real host loses to a power cut (ext4's journal replays).
     '-drive', `file=${files.overlay},format=qcow2,if=none,id=root,cache=unsafe`,
     '-device', 'virtio-blk-pci,drive=root',
     '-drive', `file=${files.configDisk},format=raw,if=none,id=config,readonly=on`,
@@ -132,8 +135,11 @@ export function qemuArguments(files: VmFiles, image: VmImage, nics: readonly VmN
  * tap devices on their bridges. The root overlay is kept from an earlier run (a VM keeps its
  * changes like a real host) unless it belongs to another base image; resetVm throws it away.
  */
+/** What running a VM runs on this machine. */
+export const QEMU_TOOLS: readonly MachineTool[] = ['qemu-system-x86_64', 'qemu-img', 'tar'];
+
 export async function startVm(options: StartVmOptions): Promise<RunningVm> {
-  await ensureTools(['qemu-system-x86_64', 'qemu-img', 'tar'], options.log ?? (() => undefined));
+  await ensureTools(QEMU_TOOLS, options.log ?? (() => undefined));
   const { files } = options;
   if (files.controlSocket.length > MAX_SOCKET_PATH) {
     throw new UserError(`the lab cache directory path is too long for the VM's control socket (${files.controlSocket})`, {}, 'use a shorter cache directory');
