@@ -2,14 +2,38 @@
 // before every provisioning run (lintBeforeRun). Findings go to stdout, one per line
 // (`file:line:col: error [rule-id] message`) with the rule's reason indented below; errors make the
 // command fail (exit 1, through the program's handling of UserError), warnings do not.
+//
+// Lint runs without the secrets (in CI): an `!env` variable that is not set is a warning here
+// (env-unset) and its value is unknown, checked as far as it can be without it; a run, which lints
+// with every value, stops on it. Apart from that, lint and a run find the same errors.
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { Inventory } from '../inventory/model.ts';
 import { loadInventory } from '../inventory/load.ts';
+import type { UnsetEnv } from '../inventory/yaml-file.ts';
 import { formatFinding, hasErrors, lintClusters, lintSubject, ruleCatalogue, type LintFinding, type LintSubject } from './lint.ts';
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
+
+/** The rule behind the warning for an unset `!env` variable (reported by the loader, not by a rule of lint.ts). */
+const UNSET_ENV_RULE = {
+  id: 'env-unset',
+  severity: 'warning',
+  summary: 'every variable read with !env is set (a run needs it)',
+  reason:
+    'Lint runs without the secrets (in CI, say): a value read with !env is checked as far as it can be without it, as a secret where a secret goes. A run reads it, checks the rest and stops if it is not set.',
+} as const;
+
+function unsetEnvFinding(unset: UnsetEnv): LintFinding {
+  return {
+    rule: UNSET_ENV_RULE.id,
+    severity: UNSET_ENV_RULE.severity,
+    message: `${unset.variable} is not set (${unset.path}): a run will need it (export ${unset.variable}=...)`,
+    reason: UNSET_ENV_RULE.reason,
+    where: unset.where,
+  };
+}
 
 interface LintFlags {
   inventory: string[];
@@ -50,21 +74,22 @@ export function registerLintCommand(program: Command): void {
       const print = (line: string) => process.stdout.write(`${line}\n`);
       if (flags.rules) {
         // The reason goes with each rule, as with each finding: a rule nobody understands gets switched off.
-        for (const rule of ruleCatalogue()) print(`${rule.id.padEnd(26)} ${rule.severity.padEnd(7)} ${rule.summary}\n    ${rule.reason}`);
+        for (const rule of [...ruleCatalogue(), UNSET_ENV_RULE]) print(`${rule.id.padEnd(26)} ${rule.severity.padEnd(7)} ${rule.summary}\n    ${rule.reason}`);
         return;
       }
       const files = flags.inventory.length > 0 ? flags.inventory : [DEFAULT_INVENTORY];
       const inventories: Inventory[] = [];
+      const unsetEnv: UnsetEnv[] = [];
       for (const file of files) {
         if (!existsSync(file)) throw new UserError(`inventory file not found: ${file}`, {}, 'give one with --inventory FILE');
-        inventories.push(await loadInventory(file));
+        inventories.push(await loadInventory(file, { onUnsetEnv: (unset) => unsetEnv.push(unset) }));
       }
       const withoutCluster = inventories.filter((inventory) => inventory.cluster === undefined);
       for (const inventory of withoutCluster) print(`${inventory.file}: no cluster: section, nothing to lint`);
-      const findings = lintInventories(inventories);
+      const findings = [...unsetEnv.map(unsetEnvFinding), ...lintInventories(inventories)];
       reportFindings(findings, print);
       const linted = inventories.length - withoutCluster.length;
-      if (linted > 0) print(findings.length === 0 ? `lint: no findings (${count(linted, 'cluster')})` : `lint: ${count(findings.length, 'warning')}, no errors`);
+      if (linted > 0 || findings.length > 0) print(findings.length === 0 ? `lint: no findings (${count(linted, 'cluster')})` : `lint: ${count(findings.length, 'warning')}, no errors`);
     });
 }
 

@@ -6,6 +6,7 @@
 // Rules see the resolved model (defaults applied), so they judge what will really be written;
 // findings point at the setting in the file (a default points at the mapping it belongs to).
 import type { Facts } from '../core/facts.ts';
+import { unsetEnvVariable } from '../core/secret.ts';
 import type { ClusterSource, Inventory, InventoryHost } from '../inventory/model.ts';
 import { interpolateVars } from '../inventory/interpolate.ts';
 import { formatPath, type PathSegment } from '../inventory/yaml-file.ts';
@@ -588,7 +589,8 @@ export const RULES: readonly LintRule[] = [
     reason: 'VRRP PASS authentication carries 8 bytes: keepalived silently uses the first 8 characters, so the rest adds nothing and a shorter key is what protects the cluster.',
     check: ({ cluster }) => {
       const pass = cluster.keepalived?.auth?.pass;
-      return pass !== undefined && pass.length > 8
+      // An unset !env at lint has no length to judge: the run that reads it checks it.
+      return pass !== undefined && unsetEnvVariable(pass) === undefined && pass.length > 8
         ? [{ message: `the VRRP password has ${pass.length} characters; keepalived uses only the first 8: use at most 8`, at: ['keepalived', 'auth', 'pass'] }]
         : [];
     },

@@ -2,6 +2,7 @@
 // which this code can write one: the redactor (src/report/redact.ts) masks each of these forms in
 // every output, so a value that leaves the process escaped, quoted or encoded is still found.
 // A new way of writing values into scripts or files belongs here, next to the others.
+import { randomBytes } from 'node:crypto';
 import { quote } from './shell.ts';
 
 /**
@@ -17,9 +18,37 @@ export const MIN_SECRET_LENGTH = 6;
  * never searched for, so it cannot corrupt output (the settings that need a value say so).
  */
 export function secretLengthProblem(value: string): string | undefined {
+  if (unsetEnvVariable(value) !== undefined) return undefined;
   const length = [...value].length;
   if (length === 0 || length >= MIN_SECRET_LENGTH) return undefined;
   return `has ${length} character${length === 1 ? '' : 's'}; a secret needs at least ${MIN_SECRET_LENGTH}, because every output is masked by searching for it, and a shorter one would mask ordinary text and give itself away`;
+}
+
+// --- secrets not known: lint without the environment -------------------------------------------
+
+// The stand-in carries a token drawn when the process starts: a file or an -e value cannot spell it
+// (were it forgeable, a value written in a file would pass as "unknown" where a secret goes, NULs
+// and all, and reach a target).
+const UNSET_ENV_START = `\u0000${randomBytes(12).toString('hex')} !env `;
+const UNSET_ENV_END = '\u0000';
+
+/**
+ * What an unset `!env NAME` reads as while linting (yaml-file.ts, ParseOptions.onUnsetEnv): a
+ * secret string whose value is not known. It is delimited by NUL characters, which no value type
+ * accepts and no shell or file can carry, so every check that does not know it refuses it
+ * (validate.ts knows it: accepted where a secret goes, anywhere else lint needs the value), and it
+ * can never reach a target. It holds no secret text: nothing to mask, no length to judge.
+ */
+export function unsetEnvValue(variable: string): string {
+  return `${UNSET_ENV_START}${variable}${UNSET_ENV_END}`;
+}
+
+/** The variable whose unknown value `value` is, or holds (a template may have put it inside a longer string). */
+export function unsetEnvVariable(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const start = value.indexOf(UNSET_ENV_START);
+  const end = start < 0 ? -1 : value.indexOf(UNSET_ENV_END, start + UNSET_ENV_START.length);
+  return end < 0 ? undefined : value.slice(start + UNSET_ENV_START.length, end);
 }
 
 // Every secret this process has read so far, for the error printer: errors raised while the
@@ -32,7 +61,7 @@ const known = new Set<string>();
  * corrupt that very error message.
  */
 export function noteSecret(value: string): void {
-  if (value !== '' && secretLengthProblem(value) === undefined) known.add(value);
+  if (value !== '' && unsetEnvVariable(value) === undefined && secretLengthProblem(value) === undefined) known.add(value);
 }
 
 export function knownSecrets(): ReadonlySet<string> {
@@ -132,7 +161,7 @@ export function encodedForms(secret: string): string[] {
  * Longest secrets first, so a secret that contains another is matched whole.
  */
 export function secretsPattern(secrets: Iterable<string>): RegExp | undefined {
-  const sorted = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  const sorted = [...new Set(secrets)].filter((s) => s.length > 0 && unsetEnvVariable(s) === undefined).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   // Building the expression costs far more than using it, and the same secrets are asked for again
   // and again (every error message, every schema value shown): one per set of secrets.
   const key = sorted.join('\0');

@@ -10,7 +10,7 @@
 import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UserError } from '../core/errors.ts';
-import { containsSecret, knownSecrets } from '../core/secret.ts';
+import { containsSecret, knownSecrets, unsetEnvVariable } from '../core/secret.ts';
 import { throwProblems } from './problems.ts';
 import { didYouMean } from './suggest.ts';
 import { formatPath, type PathSegment, type YamlFile } from './yaml-file.ts';
@@ -58,7 +58,9 @@ export function compileChecker<T extends TSchema>(schema: T): Checker<T> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (data, context) => {
     if (validate(data)) return data as Static<T>;
-    const problems = schemaProblems(validate.errors ?? [], data, context);
+    const errors = judgeableErrors(validate.errors);
+    if (errors.length === 0) return data as Static<T>;
+    const problems = schemaProblems(errors, data, context);
     // Every failing keyword maps to a problem; should one ever not, ajv's own words are better than nothing.
     if (problems.length === 0) problems.push(new UserError(ajv.errorsText(validate.errors), { file: context.yaml.file }));
     throwProblems(problems);
@@ -75,12 +77,24 @@ export function compileValueChecker(schema: TSchema): (value: unknown, secrets: 
   const validate: ValidateFunction = ajv.compile(schema);
   return (value, secrets) => {
     if (validate(value)) return undefined;
-    const error = (validate.errors ?? [])[0];
+    const errors = judgeableErrors(validate.errors);
+    if (errors.length === 0) return undefined;
+    const error = errors[0];
     if (error === undefined) return 'an invalid value';
     const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
     const inside = error.instancePath === '' ? '' : ` at ${error.instancePath.slice(1).replace(/\//g, '.')}`;
     return `expected ${expectedOf(parent, error)}${inside}, got ${showValue(error.data, secrets)}`;
   };
+}
+
+/**
+ * The errors that say something about the value: not those about an unknown value (an unset `!env`
+ * read by lint, unsetEnvValue in core/secret.ts) where a secret goes. That it is a secret string is all lint can know
+ * of it and all such a place asks before the run, which reads the value and checks the rest.
+ * Anywhere else the error stands: lint needs the value there, and says which variable to set.
+ */
+function judgeableErrors(errors: readonly ErrorObject[] | null | undefined): ErrorObject[] {
+  return (errors ?? []).filter((error) => unsetEnvVariable(error.data) === undefined || (error.parentSchema as { secret?: unknown } | undefined)?.secret !== true);
 }
 
 /**
@@ -198,6 +212,8 @@ function typeWords(type: string): string {
 const YAML11_BOOLEANS = new Set(['yes', 'no', 'on', 'off', 'y', 'n']);
 
 function hintFor(error: ErrorObject, value: unknown): string | undefined {
+  const unset = unsetEnvVariable(value);
+  if (unset !== undefined) return `export ${unset} (a run needs it too): without its value, lint can check an !env value only where a secret goes`;
   const type = (error.params as { type?: string }).type;
   if (error.keyword === 'type' && type === 'boolean' && typeof value === 'string' && YAML11_BOOLEANS.has(value.toLowerCase())) {
     return `write true or false: in YAML 1.2, which this tool reads, '${value}' is a string`;
@@ -213,6 +229,8 @@ function hintFor(error: ErrorObject, value: unknown): string | undefined {
  * that holds one (a template that interpolated it, a longer string around it) in any form.
  */
 function showValue(value: unknown, secrets: ReadonlySet<string>): string {
+  const unset = unsetEnvVariable(value);
+  if (unset !== undefined) return `!env ${unset}, which is not set`;
   if (typeof value === 'string') return containsSecret(value, [...secrets, ...knownSecrets()]) ? 'a value read with !env (not shown)' : JSON.stringify(value);
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';

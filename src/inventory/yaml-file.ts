@@ -4,7 +4,8 @@
 //
 // The one custom tag, `!env NAME`, reads NAME from the environment at load time. Such values are
 // secrets (passwords, auth keys): they are collected so the runner can mask them in every output,
-// and error messages never quote them.
+// and error messages never quote them. An unset variable stops a run; lint, which must run without
+// the secrets (in CI), reads it as an unknown value instead (ParseOptions.onUnsetEnv).
 import { open } from 'node:fs/promises';
 import {
   isAlias,
@@ -20,7 +21,7 @@ import {
   type ScalarTag,
 } from 'yaml';
 import { UserError } from '../core/errors.ts';
-import { noteSecret, secretLengthProblem } from '../core/secret.ts';
+import { noteSecret, secretLengthProblem, unsetEnvValue } from '../core/secret.ts';
 import { throwProblems } from './problems.ts';
 
 export type PathSegment = string | number;
@@ -48,6 +49,21 @@ export interface YamlFile {
 export interface ParseOptions {
   /** where `!env` reads from; process.env unless given (tests pass their own) */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Lint only: an `!env` variable that is not set reads as an unknown secret (unsetEnvValue in
+   * core/secret.ts) and is reported here, instead of being an error. A run never passes this: it
+   * needs every value.
+   */
+  onUnsetEnv?: (unset: UnsetEnv) => void;
+}
+
+/** An `!env NAME` whose variable is not set, met while linting. */
+export interface UnsetEnv {
+  variable: string;
+  /** where the `!env` is written */
+  where: { file: string; line: number; column: number };
+  /** the key path it sets, as formatPath writes it */
+  path: string;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -158,6 +174,14 @@ export function parseYaml(source: string, file: string, options: ParseOptions = 
       return;
     }
     const value = env[name];
+    if (value === undefined && options.onUnsetEnv !== undefined) {
+      options.onUnsetEnv({ variable: name, where: at, path: formatPath(path) });
+      // Unknown, but read with !env all the same: a secret, never "written in clear".
+      const unknown = unsetEnvValue(name);
+      node.value = unknown;
+      secrets.add(unknown);
+      return;
+    }
     if (value === undefined) {
       problems.push(
         new UserError(

@@ -1,9 +1,14 @@
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { lintBeforeRun, registerLintCommand } from '../../../src/cluster/cli.ts';
+import { lintBeforeRun, lintInventories, registerLintCommand } from '../../../src/cluster/cli.ts';
 import { ruleCatalogue } from '../../../src/cluster/lint.ts';
 import { UserError } from '../../../src/core/errors.ts';
-import { heartbeatDoc, inventoryLoader, type Doc } from './support.ts';
+import { loadInventory } from '../../../src/inventory/load.ts';
+import { repoRoot } from '../inventory/files.ts';
+import { heartbeatDoc, inventoryLoader, keepalivedDoc, type Doc } from './support.ts';
 
 const { load, write } = inventoryLoader();
 type Cluster = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of test data
@@ -82,13 +87,54 @@ describe('provision lint', () => {
   it('--rules lists every rule, each with its reason indented below', async () => {
     const { lines } = await lint('--rules');
     const catalogue = ruleCatalogue();
-    expect(lines).toHaveLength(2 * catalogue.length);
+    // and the warning for an unset !env variable, which the loader reports rather than a rule
+    expect(lines).toHaveLength(2 * (catalogue.length + 1));
+    expect(lines.at(-2)).toMatch(/^env-unset +warning +every variable read with !env is set/);
     expect(lines[0]).toMatch(/^dr-realserver-subnet +error +LVS-DR real servers/);
     expect(lines[1]).toMatch(/^ {4}LVS-DR forwards a request/);
     for (const id of ['heartbeat-node-name', 'piranha-backup-subnet', 'ipvs-single-owner']) {
       const at = lines.findIndex((line) => line.startsWith(`${id} `));
       expect(lines[at + 1]).toBe(`    ${catalogue.find((rule) => rule.id === id)?.reason}`);
     }
+  });
+});
+
+describe('provision lint without the secrets', () => {
+  it('an unset !env is a warning naming file:line:column and the variable; the command succeeds', async () => {
+    vi.stubEnv('HA_AUTH_KEY', undefined);
+    const file = await write(heartbeatDoc());
+    const line = readFileSync(file, 'utf8').split('\n').findIndex((text) => text.includes('!env HA_AUTH_KEY')) + 1;
+    const { lines, error } = await lint('-i', file);
+    expect(error).toBeUndefined();
+    const [warning] = lines;
+    expect(warning).toMatch(new RegExp(`^${file}:${line}:\\d+: `));
+    expect(warning?.replace(/^.*?: /, '')).toBe('warning [env-unset] HA_AUTH_KEY is not set (cluster.heartbeat.authkeys.key): a run will need it (export HA_AUTH_KEY=...)');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^ {4}Lint runs without the secrets/),
+      'lint: 1 warning, no errors',
+    ]);
+  });
+
+  it("the findings are those with the secrets: an unknown VRRP password has no length to judge", async () => {
+    vi.stubEnv('VRRP_PASS', undefined);
+    const { lines, error } = await lint('-i', await write(keepalivedDoc()));
+    expect(error).toBeUndefined();
+    expect(lines.filter((text) => !text.startsWith(' '))).toEqual([expect.stringContaining('warning [env-unset] VRRP_PASS is not set'), 'lint: 1 warning, no errors']);
+  });
+
+  it('every example inventory: lint without the secrets finds what lint with them finds', async () => {
+    const examples = (await readdir(path.join(repoRoot, 'inventory'))).filter((name) => name.endsWith('.yaml'));
+    let clusters = 0;
+    for (const name of examples) {
+      const file = path.join(repoRoot, 'inventory', name);
+      const unset: string[] = [];
+      const without = await loadInventory(file, { env: {}, onUnsetEnv: (u) => unset.push(u.variable) });
+      const withSecrets = await loadInventory(file, { env: { HA_AUTH_KEY: 'hb-secret', VRRP_PASS: 'vrrp-pw1' } });
+      expect(lintInventories([without]), name).toEqual(lintInventories([withSecrets]));
+      if (without.cluster !== undefined) clusters += 1;
+      if (unset.length > 0) expect(unset.every((variable) => ['HA_AUTH_KEY', 'VRRP_PASS'].includes(variable)), name).toBe(true);
+    }
+    expect(clusters).toBeGreaterThanOrEqual(6);
   });
 });
 

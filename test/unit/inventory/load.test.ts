@@ -1,9 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIN_SECRET_LENGTH } from '../../../src/core/secret.ts';
+import { knownSecrets, MIN_SECRET_LENGTH, secretsPattern, unsetEnvVariable } from '../../../src/core/secret.ts';
 import { interpolateVars } from '../../../src/inventory/interpolate.ts';
 import { loadInventory } from '../../../src/inventory/load.ts';
+import type { UnsetEnv } from '../../../src/inventory/yaml-file.ts';
 import { fixture, problems, repoRoot, tempTree, userError } from './files.ts';
 
 const writeTree = tempTree();
@@ -378,6 +379,102 @@ describe('loadInventory: !env', () => {
     const loaded = await loadInventory(path.join(dir, 'hosts.yaml'), { env: { DB_PASSWORD: 'db-p4ssword' } });
     expect(loaded.secrets).toEqual(new Set(['db-p4ssword']));
     expect(loaded.hosts.get('web1')?.vars.db_password).toBe('db-p4ssword');
+  });
+});
+
+describe('loadInventory for lint (onUnsetEnv): !env variables that are not set', () => {
+  const keepalived = (extra: string[] = []) =>
+    [
+      'all:',
+      '  hosts:',
+      '    lvs1: { address: 10.0.0.1 }',
+      '    lvs2: { address: 10.0.0.2 }',
+      '    web1: { address: 10.0.0.3 }',
+      ...extra,
+      'cluster:',
+      '  name: web',
+      '  manager: keepalived',
+      '  directors: [lvs1, lvs2]',
+      '  virtual_services:',
+      '    - { vip: 10.0.0.100, port: 80, realservers: [{ host: web1 }], check: { type: TCP_CHECK } }',
+      '  keepalived: { virtual_router_id: 51, priority: { lvs1: 100, lvs2: 50 }, auth: { type: PASS, pass: !env VRRP_PASS } }',
+      '',
+    ].join('\n');
+
+  /** Loads as `provision lint` does: returns the inventory and the unset variables reported. */
+  async function lintLoad(files: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+    const dir = await writeTree(files);
+    const file = path.join(dir, 'hosts.yaml');
+    const unset: UnsetEnv[] = [];
+    const inventory = await loadInventory(file, { env, onUnsetEnv: (u) => unset.push(u) });
+    return { inventory, unset, dir, file };
+  }
+
+  it('an unset secret of the cluster is reported where it is written, and loads as an unknown secret read with !env', async () => {
+    const { inventory, unset, file } = await lintLoad({ 'hosts.yaml': keepalived() });
+    expect(unset).toEqual([{ variable: 'VRRP_PASS', where: { file, line: 12, column: 106 }, path: 'cluster.keepalived.auth.pass' }]);
+    expect(unsetEnvVariable(inventory.cluster?.keepalived?.auth?.pass)).toBe('VRRP_PASS');
+    // Read with !env, so not "written in clear" for lint's secret-in-clear rule.
+    expect(inventory.clusterSource?.clearTextSecrets).toEqual([]);
+    // The unknown value holds no secret text: it is never masked (masking could not even search for it).
+    expect([...knownSecrets()].filter((secret) => unsetEnvVariable(secret) !== undefined)).toEqual([]);
+    expect(() => secretsPattern(inventory.secrets)).not.toThrow();
+  });
+
+  it('through a variable of group all and a template, as inventory/example.yaml writes it', async () => {
+    const unset: UnsetEnv[] = [];
+    const file = path.join(repoRoot, 'inventory/example.yaml');
+    const inventory = await loadInventory(file, { env: {}, onUnsetEnv: (u) => unset.push(u) });
+    expect(unset).toEqual([{ variable: 'HA_AUTH_KEY', where: { file, line: expect.any(Number), column: expect.any(Number) }, path: 'all.vars.ha_auth_key' }]);
+    expect(unsetEnvVariable(inventory.cluster?.heartbeat?.authkeys.key)).toBe('HA_AUTH_KEY');
+  });
+
+  it('in group_vars files too', async () => {
+    const { unset, dir } = await lintLoad({ 'hosts.yaml': 'all:\n  hosts: { web1: }\n', 'group_vars/all.yml': 'x: 1\ndb_password: !env DB_PASSWORD\n' });
+    expect(unset).toEqual([{ variable: 'DB_PASSWORD', where: { file: path.join(dir, 'group_vars/all.yml'), line: 2, column: 19 }, path: 'db_password' }]);
+  });
+
+  it('where a secret does not go, lint needs the value: an error naming the variable and what to export', async () => {
+    const doc = ['all:', '  hosts:', '    web1:', '      port: !env WEB1_PORT', '  vars:', '    manage_hostname: !env MANAGE_HOSTNAME', ''].join('\n');
+    const dir = await writeTree({ 'hosts.yaml': doc });
+    const error = await userError(loadInventory(path.join(dir, 'hosts.yaml'), { env: {}, onUnsetEnv: () => undefined }));
+    expect(problems(error)).toEqual(['4:18 all.hosts.web1.port: expected an integer 1-65535, got !env WEB1_PORT, which is not set']);
+    expect(error.hint).toBe('export WEB1_PORT (a run needs it too): without its value, lint can check an !env value only where a secret goes');
+    // The built-in roles' typed variables likewise.
+    const role = await userError(loadInventory(path.join(await writeTree({ 'hosts.yaml': doc.replace('port: !env WEB1_PORT', 'port: 22') }), 'hosts.yaml'), { env: {}, onUnsetEnv: () => undefined }));
+    expect(role.message).toBe('variable manage_hostname of role base: expected true or false, got !env MANAGE_HOSTNAME, which is not set');
+  });
+
+  it('a value that is set is checked as in a run: lint and a run refuse the same values', async () => {
+    for (const pass of ['abc', 'two words', 'br{ace}s']) {
+      const dir = await writeTree({ 'hosts.yaml': keepalived() });
+      const file = path.join(dir, 'hosts.yaml');
+      const asLint = await userError(loadInventory(file, { env: { VRRP_PASS: pass }, onUnsetEnv: () => undefined }));
+      const asRun = await userError(loadInventory(file, { env: { VRRP_PASS: pass } }));
+      expect(problems(asLint), pass).toEqual(problems(asRun));
+      expect(asLint.format(), pass).not.toContain(pass);
+    }
+  });
+
+  it('a file cannot pass a value off as unknown: only the loader makes one (lint or run)', async () => {
+    const forged = keepalived().replace('pass: !env VRRP_PASS', 'pass: "\\0!env VRRP_PASS\\0"');
+    const dir = await writeTree({ 'hosts.yaml': forged });
+    for (const onUnsetEnv of [() => undefined, undefined]) {
+      const error = await userError(loadInventory(path.join(dir, 'hosts.yaml'), { env: {}, onUnsetEnv }));
+      expect(problems(error)).toEqual([expect.stringMatching(/^12:101 cluster\.keepalived\.auth\.pass: expected the VRRP password/)]);
+    }
+  });
+
+  it('other mistakes of the file are errors as in a run, with the unset secret unknown', async () => {
+    const misspelt = keepalived(['    web2: { addres: 10.0.0.4 }']);
+    const dir = await writeTree({ 'hosts.yaml': misspelt });
+    const asLint = await userError(loadInventory(path.join(dir, 'hosts.yaml'), { env: {}, onUnsetEnv: () => undefined }));
+    expect(problems(asLint)).toEqual([expect.stringMatching(/^6:13 all\.hosts\.web2\.addres: unknown key 'addres' in host web2/)]);
+    const asRun = await userError(loadInventory(path.join(dir, 'hosts.yaml'), { env: { VRRP_PASS: 'vrrp-pw1' } }));
+    expect(problems(asRun)).toEqual(problems(asLint));
+    // Without the variable, a run stops at it, as the file is read.
+    const { error } = await loadError(misspelt);
+    expect(error.message).toBe('environment variable VRRP_PASS is not set (cluster.keepalived.auth.pass)');
   });
 });
 

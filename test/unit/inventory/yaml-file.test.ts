@@ -1,8 +1,8 @@
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIN_SECRET_LENGTH } from '../../../src/core/secret.ts';
-import { formatPath, MAX_YAML_BYTES, parseYaml, readYamlFile } from '../../../src/inventory/yaml-file.ts';
+import { MIN_SECRET_LENGTH, unsetEnvVariable } from '../../../src/core/secret.ts';
+import { formatPath, MAX_YAML_BYTES, parseYaml, readYamlFile, type UnsetEnv } from '../../../src/inventory/yaml-file.ts';
 import { problems, tempTree, userError, userErrorOf } from './files.ts';
 
 describe('formatPath', () => {
@@ -53,6 +53,28 @@ describe('parseYaml', () => {
       `2:11 the value of environment variable HA_AUTH_KEY (key) has 1 character; a secret needs at least ${MIN_SECRET_LENGTH}, because every output is masked by searching for it, and a shorter one would mask ordinary text and give itself away`,
     ]);
     expect(parseYaml('key: !env HA_AUTH_KEY\n', 'f.yml', { env: { HA_AUTH_KEY: 'e'.repeat(MIN_SECRET_LENGTH) } }).secrets.size).toBe(1);
+  });
+
+  it('lint (onUnsetEnv): an unset variable is reported where it is written and reads as an unknown secret', () => {
+    const unset: UnsetEnv[] = [];
+    const yaml = parseYaml('a: 1\nb:\n  key: !env HA_AUTH_KEY\nset: !env SET_VAR\n', 'f.yml', { env: { SET_VAR: 'set-value' }, onUnsetEnv: (u) => unset.push(u) });
+    expect(unset).toEqual([{ variable: 'HA_AUTH_KEY', where: { file: 'f.yml', line: 3, column: 13 }, path: 'b.key' }]);
+    const data = yaml.data as { b: { key: string }; set: string };
+    expect(unsetEnvVariable(data.b.key)).toBe('HA_AUTH_KEY');
+    // A variable that is set is read as in a run.
+    expect(data.set).toBe('set-value');
+    expect(unsetEnvVariable(data.set)).toBeUndefined();
+    // Read with !env all the same: a secret (never "written in clear").
+    expect(yaml.secrets).toEqual(new Set(['set-value', data.b.key]));
+  });
+
+  it('lint (onUnsetEnv): a value that is set but too short, or a bad name, is still an error', () => {
+    const onUnsetEnv = () => undefined;
+    const error = userErrorOf(() => parseYaml('key: !env HA_AUTH_KEY\nb: !env 1X\n', 'f.yml', { env: { HA_AUTH_KEY: 'e' }, onUnsetEnv }));
+    expect(problems(error)).toEqual([
+      `1:11 the value of environment variable HA_AUTH_KEY (key) has 1 character; a secret needs at least ${MIN_SECRET_LENGTH}, because every output is masked by searching for it, and a shorter one would mask ordinary text and give itself away`,
+      "2:9 b: '!env 1X' is not an environment variable name",
+    ]);
   });
 
   it('an empty value from the environment is set, but not a secret to mask', () => {
