@@ -179,7 +179,8 @@ export class MachineApt {
   }
 
   private async apt(command: 'apt-get' | 'apt-cache', args: readonly string[], options: RunAptOptions = {}): Promise<AptResult> {
-    const [file, argv] = this.root === '/' ? [command, args] : ['chroot', [this.root, command, ...args]];
+    const file: string = this.root === '/' ? command : 'chroot';
+    const argv: readonly string[] = this.root === '/' ? args : [this.root, command, ...args];
     const logDir = await mkdtemp(path.join(tmpdir(), 'provision-apt-'));
     const outputFile = path.join(logDir, 'output');
     const errorFile = path.join(logDir, 'errors');
