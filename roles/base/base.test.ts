@@ -1,8 +1,10 @@
-// Golden command plans of the base role on a fresh host of every platform (test/fixtures/golden/base/).
+// Golden command plans and files of the base role on a fresh host of every platform
+// (test/fixtures/golden/base/).
 import { describe, it } from 'vitest';
 import type { Facts } from '../../src/core/facts.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
-import { expectGolden, planRole, renderPlanGolden, type InventoryHostInput } from '../../test/support/plan-role.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
+import { planRole, type InventoryHostInput } from '../../test/support/plan-role.ts';
 import base from './index.ts';
 
 const inventory: InventoryHostInput[] = [
@@ -21,8 +23,8 @@ const variants: Array<[name: string, facts: Facts]> = [
 ];
 
 describe('base role plan on a fresh host', () => {
-  it.each(variants)('%s', (name, facts) => {
-    const plan = planRole(base, { host: 'lvs-master', inventory, facts, vars: { default_gateway: '192.168.2.1' } });
-    expectGolden(renderPlanGolden(plan), `base/${name}/plan.txt`);
+  it('on every platform', () => {
+    const plans = variants.map(([variant, facts]) => [variant, planRole(base, { host: 'lvs-master', inventory, facts, vars: { default_gateway: '192.168.2.1' } })] as const);
+    expectRoleGoldens('base/lvs-master', plans);
   });
 });

@@ -5,16 +5,15 @@ import { describe, expect, it } from 'vitest';
 import type { Facts } from '../../src/core/facts.ts';
 import { OperationError } from '../../src/core/operation.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
-import { goldenFileName, loadExampleClusters } from '../../test/support/example-clusters.ts';
+import { loadExampleClusters } from '../../test/support/example-clusters.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
 import { heartbeatCluster, heartbeatHosts, sourceInstall, ultraMonkey, withHeartbeat } from '../../test/support/heartbeat-clusters.ts';
-import { expectGolden, planRole, renderPlanGolden, type RolePlan } from '../../test/support/plan-role.ts';
+import { planRole, type RolePlan } from '../../test/support/plan-role.ts';
 import heartbeat from './index.ts';
 import { heartbeatDaemonDir, heartbeatGeneration } from './platform.ts';
 import { renderHaCf } from './render.ts';
 import { haCfView } from './view.ts';
-
-const FILES = ['/etc/ha.d/ha.cf', '/etc/ha.d/haresources', '/etc/ha.d/authkeys'] as const;
 
 const examples = await loadExampleClusters();
 const managed = examples.filter((e) => e.cluster.manager === 'heartbeat');
@@ -23,7 +22,7 @@ const variants: Array<[name: string, facts: Facts]> = [
   // The lab's Debian 12 hosts run without systemd.
   ['debian12-sysv', factsFor('debian12', { init: 'sysv' })],
 ];
-const cases = managed.flatMap((example) => example.cluster.directors.flatMap((host) => variants.map(([variant, facts]) => ({ example, host, variant, facts }))));
+const cases = managed.flatMap((example) => example.cluster.directors.map((host) => ({ example, host })));
 
 function plan(cluster: Cluster, host: string, facts: Facts): RolePlan {
   return planRole(heartbeat, { host, inventory: heartbeatHosts, cluster, facts });
@@ -41,12 +40,9 @@ describe('heartbeat role on a fresh director', () => {
     expect(managed.map((e) => e.name)).toContain('dr-heartbeat-ldirectord');
   });
 
-  it.each(cases.map((c) => [`${c.variant} ${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host, variant, facts }) => {
-    const result = planRole(heartbeat, { host, inventory: example.hosts, cluster: example.cluster, facts });
-    const dir = `heartbeat/${variant}/${example.name}/${host}`;
-    expectGolden(renderPlanGolden(result), `${dir}/plan.txt`);
-    const written = files(result);
-    for (const path of FILES) if (written[path] !== undefined) expectGolden(written[path], `${dir}/${goldenFileName(path)}`);
+  it.each(cases.map((c) => [`${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host }) => {
+    const plans = variants.map(([variant, facts]) => [variant, planRole(heartbeat, { host, inventory: example.hosts, cluster: example.cluster, facts })] as const);
+    expectRoleGoldens(`heartbeat/${example.name}/${host}`, plans);
   });
 });
 

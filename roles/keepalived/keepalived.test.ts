@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { Facts } from '../../src/core/facts.ts';
 import { OperationError } from '../../src/core/operation.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
-import { exampleSecrets, goldenFileName, loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
+import { exampleSecrets, loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
 import { freshProbe } from '../../test/support/fresh-host.ts';
 import { configTest, findKeepalived } from '../../test/support/keepalived-binary.ts';
-import { expectGolden, planRole, renderPlanGolden } from '../../test/support/plan-role.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
+import { planRole } from '../../test/support/plan-role.ts';
 import keepalived, { keepalivedConf, keepalivedConfPath } from './index.ts';
 import { maxAuthPassLength, renderKeepalivedConf, type KeepalivedView } from './render.ts';
 import { keepalivedDialect } from './view.ts';
@@ -21,7 +22,8 @@ const variants: Array<[name: string, facts: Facts]> = [
   // The lab's Debian 12 hosts run without systemd.
   ['debian12-sysv', factsFor('debian12', { init: 'sysv' })],
 ];
-const cases = managed.flatMap((example) => example.cluster.directors.flatMap((host) => variants.map(([variant, facts]) => ({ example, host, variant, facts }))));
+const cases = managed.flatMap((example) => example.cluster.directors.map((host) => ({ example, host })));
+const variantCases = cases.flatMap((c) => variants.map(([variant, facts]) => ({ ...c, variant, facts })));
 
 function example(name: string): ExampleCluster {
   const found = examples.find((e) => e.name === name);
@@ -38,13 +40,13 @@ describe('keepalived role on a fresh director', () => {
     expect(managed.map((e) => e.name)).toEqual(expect.arrayContaining(['keepalived-dr-arptables', 'keepalived-dr-unicast', 'keepalived-nat']));
   });
 
-  it.each(cases.map((c) => [`${c.variant} ${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host, variant, facts }) => {
-    const plan = planRole(keepalived, { host, inventory: example.hosts, cluster: example.cluster, facts });
-    const dir = `keepalived/${variant}/${example.name}/${host}`;
-    expectGolden(renderPlanGolden(plan), `${dir}/plan.txt`);
-    const conf = plan.tasks.find((t) => t.task === 'keepalived.conf')?.files?.[keepalivedConfPath];
-    expect(conf, 'the plan writes keepalived.conf').toBeTypeOf('string');
-    expectGolden(conf as string, `${dir}/${goldenFileName(keepalivedConfPath)}`);
+  it.each(cases.map((c) => [`${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host }) => {
+    const plans = variants.map(([variant, facts]) => [variant, planRole(keepalived, { host, inventory: example.hosts, cluster: example.cluster, facts })] as const);
+    for (const [variant, plan] of plans) {
+      const conf = plan.tasks.find((t) => t.task === 'keepalived.conf')?.files?.[keepalivedConfPath];
+      expect(conf, `${variant}: the plan writes keepalived.conf`).toBeTypeOf('string');
+    }
+    expectRoleGoldens(`keepalived/${example.name}/${host}`, plans);
   });
 });
 
@@ -180,7 +182,7 @@ describe('the keepalived role', () => {
 const keepalivedHere = findKeepalived();
 describe.skipIf('skip' in keepalivedHere)(`keepalived --config-test ${'skip' in keepalivedHere ? `(skipped: ${keepalivedHere.skip})` : ''}`, () => {
   const binary = 'binary' in keepalivedHere ? keepalivedHere.binary : undefined;
-  const testable = cases.filter((c) => binary !== undefined && keepalivedDialect(c.example.cluster.install.keepalived, c.facts).major === binary.major);
+  const testable = variantCases.filter((c) => binary !== undefined && keepalivedDialect(c.example.cluster.install.keepalived, c.facts).major === binary.major);
   it.each(testable.map((c) => [`${c.variant} ${c.example.name} ${c.host}`, c] as const))('accepts %s', (_, { example, host, facts }) => {
     const result = configTest(binary as NonNullable<typeof binary>, keepalivedConf(example.cluster, host, facts));
     // On failure the diff shows keepalived's complaints.

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { Facts } from '../../src/core/facts.ts';
 import type { Cluster } from '../../src/cluster/model.ts';
 import type { ClusterFile } from '../../src/cluster/schema.ts';
-import { goldenFileName, loadExampleClusters } from '../../test/support/example-clusters.ts';
+import { loadExampleClusters } from '../../test/support/example-clusters.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
 import { heartbeatCluster, heartbeatHosts, sourceInstall, ultraMonkey } from '../../test/support/heartbeat-clusters.ts';
-import { expectGolden, planRole, type RolePlan } from '../../test/support/plan-role.ts';
-import { renderPlanGolden } from '../../test/support/plan-role.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
+import { planRole, type RolePlan } from '../../test/support/plan-role.ts';
 import ldirectord from './index.ts';
 import { LDIRECTORD_CF, renderLdirectordCf } from './render.ts';
 import { ldirectordView } from './view.ts';
@@ -22,7 +22,7 @@ const variants: Array<[name: string, facts: Facts]> = [
   ...platforms.map((p): [string, Facts] => [p, factsFor(p)]),
   ['debian12-sysv', factsFor('debian12', { init: 'sysv' })],
 ];
-const cases = managed.flatMap((example) => example.cluster.directors.flatMap((host) => variants.map(([variant, facts]) => ({ example, host, variant, facts }))));
+const cases = managed.flatMap((example) => example.cluster.directors.map((host) => ({ example, host })));
 
 function plan(cluster: Cluster, facts: Facts, host = 'lvs1'): RolePlan {
   return planRole(ldirectord, { host, inventory: heartbeatHosts, cluster, facts });
@@ -38,16 +38,13 @@ describe('ldirectord role on a fresh director', () => {
     expect(managed.length).toBeGreaterThan(0);
   });
 
-  it.each(cases.map((c) => [`${c.variant} ${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host, variant, facts }) => {
-    const result = planRole(ldirectord, { host, inventory: example.hosts, cluster: example.cluster, facts });
-    const dir = `ldirectord/${variant}/${example.name}/${host}`;
-    expectGolden(renderPlanGolden(result), `${dir}/plan.txt`);
-    const written = Object.assign({}, ...result.tasks.map((t) => t.files ?? {})) as Record<string, string | null>;
-    expect(written[LDIRECTORD_CF], 'the plan writes ldirectord.cf').toBeTypeOf('string');
-    for (const path of [LDIRECTORD_CF, DEFAULTS_FILE]) {
-      const text = written[path];
-      if (typeof text === 'string') expectGolden(text, `${dir}/${goldenFileName(path)}`);
+  it.each(cases.map((c) => [`${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host }) => {
+    const plans = variants.map(([variant, facts]) => [variant, planRole(ldirectord, { host, inventory: example.hosts, cluster: example.cluster, facts })] as const);
+    for (const [variant, result] of plans) {
+      const written = Object.assign({}, ...result.tasks.map((t) => t.files ?? {})) as Record<string, string | null>;
+      expect(written[LDIRECTORD_CF], `${variant}: the plan writes ldirectord.cf`).toBeTypeOf('string');
     }
+    expectRoleGoldens(`ldirectord/${example.name}/${host}`, plans);
   });
 });
 

@@ -4,15 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Facts } from '../../src/core/facts.ts';
 import type { Cluster, VirtualService } from '../../src/cluster/model.ts';
-import { goldenFileName, loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
+import { loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
-import { expectGolden, planRole, renderPlanGolden } from '../../test/support/plan-role.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
+import { planRole } from '../../test/support/plan-role.ts';
 import piranha, { lvsCf, lvsCfPath } from './index.ts';
 
 const examples = await loadExampleClusters();
 const managed = examples.filter((e) => e.cluster.manager === 'piranha');
 const variants: Array<[name: string, facts: Facts]> = [...platforms.map((p): [string, Facts] => [p, factsFor(p)]), ['debian12-sysv', factsFor('debian12', { init: 'sysv' })]];
-const cases = managed.flatMap((example) => example.cluster.directors.flatMap((host) => variants.map(([variant, facts]) => ({ example, host, variant, facts }))));
+const cases = managed.flatMap((example) => example.cluster.directors.map((host) => ({ example, host })));
 
 function example(name: string): ExampleCluster {
   const found = examples.find((e) => e.name === name);
@@ -108,12 +109,9 @@ describe('piranha role on a fresh LVS router', () => {
     expect(managed.map((e) => e.name)).toContain('piranha-nat');
   });
 
-  it.each(cases.map((c) => [`${c.variant} ${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host, variant, facts }) => {
-    const plan = planRole(piranha, { host, inventory: example.hosts, cluster: example.cluster, facts });
-    const dir = `piranha/${variant}/${example.name}/${host}`;
-    expectGolden(renderPlanGolden(plan), `${dir}/plan.txt`);
-    const file = plan.tasks.find((t) => t.task === 'lvs.cf')?.files?.[lvsCfPath];
-    if (typeof file === 'string') expectGolden(file, `${dir}/${goldenFileName(lvsCfPath)}`);
+  it.each(cases.map((c) => [`${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host }) => {
+    const plans = variants.map(([variant, facts]) => [variant, planRole(piranha, { host, inventory: example.hosts, cluster: example.cluster, facts })] as const);
+    expectRoleGoldens(`piranha/${example.name}/${host}`, plans);
   });
 });
 

@@ -1,6 +1,6 @@
 // The realserver role on every platform, for every real server of every example cluster: golden
-// files (test/fixtures/golden/realserver/<platform>/<cluster>/<host>/<file>) and golden command
-// plans (.../plan.txt) on a fresh host; then the rules the goldens cannot show at a glance.
+// files (test/fixtures/golden/realserver/<cluster>/<host>/<file>) and golden command plans
+// (.../plan.txt) on a fresh host; then the rules the goldens cannot show at a glance.
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { realServerHosts, resolveCluster, type Cluster } from '../../src/cluster/model.ts';
@@ -8,8 +8,9 @@ import type { ClusterFile } from '../../src/cluster/schema.ts';
 import type { Facts } from '../../src/core/facts.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
 import type { HostState } from '../../test/support/fresh-host.ts';
-import { goldenFileName, loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
-import { expectGolden, planRole, renderPlanGolden, type RolePlan } from '../../test/support/plan-role.ts';
+import { loadExampleClusters, type ExampleCluster } from '../../test/support/example-clusters.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
+import { planRole, type RolePlan } from '../../test/support/plan-role.ts';
 import { posixShells } from '../../test/support/posix-shells.ts';
 import realserver, { bootLayout } from './index.ts';
 import { initScriptPath, renderInitScript } from './render.ts';
@@ -60,26 +61,25 @@ describe('realserver golden files and plans', () => {
     expect(examples.filter((e) => realServerHosts(e.cluster).length > 0).length).toBeGreaterThan(0);
   });
 
-  it.each(variants)('%s', (platform, facts) => {
+  it('on every platform, for the representative real servers of every example', () => {
     for (const example of examples) {
       for (const host of representativeHosts(example.cluster)) {
-        const dir = `realserver/${platform}/${example.name}/${host}`;
-        const planned = plan(example, host, facts);
-        for (const task of planned.tasks) expect(task.status, `${dir}: ${task.task}: ${task.error ?? ''}`).not.toBe('error');
-        expectGolden(renderPlanGolden(planned), `${dir}/plan.txt`);
-        // A file several tasks edit (sysctl.conf) is compared as the last of them leaves it.
-        const files = new Map(planned.tasks.flatMap((task) => Object.entries(task.files ?? {})));
-        for (const [path, content] of files) if (content !== null) expectGolden(content, `${dir}/${goldenFileName(path)}`);
+        const dir = `realserver/${example.name}/${host}`;
+        const plans = variants.map(([variant, facts]) => [variant, plan(example, host, facts)] as const);
+        for (const [variant, planned] of plans) {
+          for (const task of planned.tasks) expect(task.status, `${dir} ${variant}: ${task.task}: ${task.error ?? ''}`).not.toBe('error');
+        }
+        expectRoleGoldens(dir, plans);
       }
     }
   });
 
   // The tutorials' own method: /etc/init.d/realserver for everything, on every family.
-  it.each(variants)('%s, boot_method init-script', (platform, facts) => {
+  it('on every platform, with boot_method init-script', () => {
     const example = examples.find((e) => e.name === 'dr-heartbeat-ldirectord');
     if (example === undefined) throw new Error('the dr-heartbeat-ldirectord example is missing');
-    const planned = plan(example, 'web1', facts, { boot_method: 'init-script' });
-    expectGolden(renderPlanGolden(planned), `realserver/${platform}/init-script/web1/plan.txt`);
+    const plans = variants.map(([variant, facts]) => [variant, plan(example, 'web1', facts, { boot_method: 'init-script' })] as const);
+    expectRoleGoldens('realserver/init-script/web1', plans);
   });
 });
 

@@ -8,7 +8,8 @@ import { SOURCE_COMPONENTS, type ClusterFile } from '../../src/cluster/schema.ts
 import { loadExampleClusters } from '../../test/support/example-clusters.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
 import { heartbeatCluster, heartbeatHosts, sourceInstall, ultraMonkey } from '../../test/support/heartbeat-clusters.ts';
-import { expectGolden, planRole, renderPlanGolden, type RolePlan } from '../../test/support/plan-role.ts';
+import { expectRoleGoldens } from '../../test/support/goldens.ts';
+import { planRole, type RolePlan } from '../../test/support/plan-role.ts';
 import sourceBuilds, { CPAN_MARKERS } from './index.ts';
 import { sourceLibdir, sourceVersion } from './layout.ts';
 import { combinePackageLists } from './recipes.ts';
@@ -22,7 +23,7 @@ const variants: Array<[name: string, facts: Facts]> = [
 const buildsSomething = (cluster: Cluster) =>
   SOURCE_COMPONENTS.some((component) => cluster.install[component].from === 'source') || cluster.install.perl_modules.from === 'cpan';
 const building = examples.filter((e) => buildsSomething(e.cluster));
-const cases = building.flatMap((example) => example.cluster.directors.flatMap((host) => variants.map(([variant, facts]) => ({ example, host, variant, facts }))));
+const cases = building.flatMap((example) => example.cluster.directors.map((host) => ({ example, host })));
 
 const stack: ClusterFile = {
   ...ultraMonkey,
@@ -50,13 +51,13 @@ describe('source-builds role on a fresh director', () => {
     }
   });
 
-  it.skipIf(cases.length === 0).each(cases.map((c) => [`${c.variant} ${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host, variant, facts }) => {
-    const result = planRole(sourceBuilds, { host, inventory: example.hosts, cluster: example.cluster, facts });
-    expectGolden(renderPlanGolden(result), `source-builds/${variant}/${example.name}/${host}/plan.txt`);
+  it.skipIf(cases.length === 0).each(cases.map((c) => [`${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host }) => {
+    const plans = variants.map(([variant, facts]) => [variant, planRole(sourceBuilds, { host, inventory: example.hosts, cluster: example.cluster, facts })] as const);
+    expectRoleGoldens(`source-builds/${example.name}/${host}`, plans);
   });
 
-  it.each(variants)('the whole heartbeat stack: %s', (variant, facts) => {
-    expectGolden(renderPlanGolden(plan(heartbeatCluster(stack), facts)), `source-builds/${variant}/heartbeat-stack/lvs1/plan.txt`);
+  it('the whole heartbeat stack', () => {
+    expectRoleGoldens('source-builds/heartbeat-stack/lvs1', variants.map(([variant, facts]) => [variant, plan(heartbeatCluster(stack), facts)] as const));
   });
 });
 

@@ -38,6 +38,3 @@ export async function loadExampleClusters(): Promise<ExampleCluster[]> {
   }
   return examples;
 }
-
-/** The path of a file the role writes as a golden file name: /etc/keepalived/keepalived.conf -> _etc_keepalived_keepalived.conf */
-export const goldenFileName = (file: string): string => file.replace(/\//g, '_');

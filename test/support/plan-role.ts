@@ -1,17 +1,12 @@
-// Golden command plans of roles: a role's tasks planned for one platform against a simulated fresh
-// host (fresh-host.ts), the way the runner plans them (src/runner/host-play.ts) but without a host:
+// Command plans of roles: a role's tasks planned for one platform against a simulated fresh host
+// (fresh-host.ts), the way the runner plans them (src/runner/host-play.ts) but without a host:
 // `when` decided on the facts, each operation planned on its probe output, the notified handlers
-// planned at the end. renderPlanGolden prints the result as stable text for golden files, and
-// expectGolden compares with (or, with UPDATE_GOLDEN=1, rewrites) a file under test/fixtures/golden/.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { expect } from 'vitest';
+// planned at the end. The roles' golden files are rendered from these plans by goldens.ts.
 import type { Facts } from '../../src/core/facts.ts';
-import { OperationError, type Operation, type Plan } from '../../src/core/operation.ts';
+import { OperationError, type FileDiff, type Operation, type Plan } from '../../src/core/operation.ts';
 import type { HostInfo, Role, RoleContext } from '../../src/core/task.ts';
 import { strictVars } from '../../src/runner/strict-vars.ts';
 import { freshProbe, stateAfter, writtenContent, type HostState } from './fresh-host.ts';
-import { repoRoot } from './project.ts';
 
 /** An inventory host as a role sees it; `vars` are the host's merged inventory variables. */
 export type InventoryHostInput = HostInfo & { vars?: Record<string, unknown> };
@@ -46,6 +41,8 @@ export interface PlannedTask {
   script?: string;
   /** the files the change writes (plan.diff): path -> new content (null: removed) */
   files?: Record<string, string | null>;
+  /** the plan's own diff of those files: what each held before (a secret file's diff holds no content) */
+  diff?: FileDiff[];
   /** the OperationError's message */
   error?: string;
   /** handlers the task notifies (when it changed) */
@@ -107,7 +104,7 @@ export function planRole<V extends Record<string, unknown>>(role: Role<V>, optio
       status: 'changed',
       summary: plan.summary,
       script: plan.script,
-      ...(files ? { files } : {}),
+      ...(files ? { files, diff: plan.diff } : {}),
       ...(task.notify && task.notify.length > 0 ? { notify: task.notify } : {}),
     };
   });
@@ -140,43 +137,4 @@ function planOperation(op: Operation, facts: Facts, state: HostState | undefined
     if (error instanceof OperationError) return { error: error.message };
     throw error;
   }
-}
-
-/**
- * The plan as stable, readable text: one paragraph per task ("[status] name", the summary or error,
- * the notified handlers, the script with "| " before each line), then the notified handlers.
- */
-export function renderPlanGolden(plan: RolePlan): string {
-  const paragraph = (status: string, name: string, step: { summary?: string; script?: string; error?: string; notify?: string[] }) => {
-    const lines = [`[${status}] ${name}`];
-    if (step.summary !== undefined) lines.push(`  ${step.summary}`);
-    if (step.error !== undefined) lines.push(`  ! ${step.error}`);
-    if (step.notify !== undefined) lines.push(`  notify: ${step.notify.join(', ')}`);
-    if (step.script !== undefined) lines.push(...step.script.split('\n').map((l) => (l === '' ? '  |' : `  | ${l}`)));
-    return lines.join('\n');
-  };
-  const parts = plan.tasks.map((t) => paragraph(t.status, t.task, t));
-  if (plan.handlers.length > 0) parts.push('handlers notified:', ...plan.handlers.map((h) => paragraph(h.status, h.handler, h)));
-  return parts.join('\n\n') + '\n';
-}
-
-export const goldenDir = path.join(repoRoot, 'test', 'fixtures', 'golden');
-
-/**
- * Compares `actual` with the golden file `file` (relative to test/fixtures/golden/). With
- * UPDATE_GOLDEN=1 in the environment it writes the file instead: then READ the change, the golden
- * files are the reviewed expectation, not whatever the code produced.
- */
-export function expectGolden(actual: string, file: string): void {
-  const full = path.resolve(goldenDir, file);
-  if (!full.startsWith(goldenDir + path.sep)) throw new Error(`expectGolden: ${file} is not a path inside test/fixtures/golden/`);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    if (!existsSync(full) || readFileSync(full, 'utf8') !== actual) {
-      mkdirSync(path.dirname(full), { recursive: true });
-      writeFileSync(full, actual);
-    }
-    return;
-  }
-  if (!existsSync(full)) throw new Error(`the golden file test/fixtures/golden/${file} does not exist; run the test with UPDATE_GOLDEN=1 to write it, then read it`);
-  expect(actual, `test/fixtures/golden/${file} (UPDATE_GOLDEN=1 rewrites it)`).toBe(readFileSync(full, 'utf8'));
 }

@@ -2,17 +2,17 @@
 // against the real probes run by real shells where this machine can play the host, and against the
 // operations' own planners everywhere else), and planRole plans a role the way the runner does.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Facts } from '../../../src/core/facts.ts';
 import type { Operation, Plan } from '../../../src/core/operation.ts';
 import { quote } from '../../../src/core/shell.ts';
 import { defineRole, ops } from '../../../src/index.ts';
 import { factsFor, platforms, type Platform } from '../../support/facts.ts';
 import { freshHostname, freshProbe, stockState, unquoteWord, type HostState } from '../../support/fresh-host.ts';
-import { expectGolden, goldenDir, planRole, renderPlanGolden, type RolePlan } from '../../support/plan-role.ts';
+import { planRole } from '../../support/plan-role.ts';
 import { cleanup, freshDir, probeWith, shells } from '../operations/real-shell.ts';
 
 const plan = (op: Operation, facts: Facts, state?: HostState): Plan => op.plan(facts, freshProbe(op, facts, state));
@@ -295,7 +295,11 @@ describe('planRole', () => {
     ]);
     expect(result.tasks[1]).toMatchObject({ summary: 'write /etc/demo.conf (mode 0644)', files: { '/etc/demo.conf': 'hi a 3 a,b\n' }, notify: ['restart demo'] });
     // The line task sees the file the earlier task wrote.
-    expect(result.tasks[2]).toMatchObject({ summary: 'append a line to /etc/demo.conf', files: { '/etc/demo.conf': 'hi a 3 a,b\nsecond\n' } });
+    expect(result.tasks[2]).toMatchObject({
+      summary: 'append a line to /etc/demo.conf',
+      files: { '/etc/demo.conf': 'hi a 3 a,b\nsecond\n' },
+      diff: [{ path: '/etc/demo.conf', before: 'hi a 3 a,b\n', after: 'hi a 3 a,b\nsecond\n' }],
+    });
     expect(result.tasks[4]?.error).toMatch(/line \/etc\/nothing: the file does not exist/);
     expect(result.tasks[5]).toMatchObject({ summary: 'start demo', script: 'systemctl start demo' });
     // Handlers in the role's order, planned on the state before the changes (stopped: reload starts).
@@ -342,69 +346,5 @@ describe('planRole', () => {
     expect(() => planRole(demo, { host: 'c', inventory, facts: el7 })).toThrow(/host c is not in the inventory \(a, b\)/);
     const lonely = defineRole({ name: 'lonely', defaults: {}, tasks: () => [{ name: 't', op: ops.command({ run: 'true' }), notify: ['ghost'] }] });
     expect(() => planRole(lonely, { host: 'a', facts: el7 })).toThrow(/notifies 'ghost', but the role defines no handler by that name/);
-  });
-
-  it('renders a stable text form', () => {
-    const rolePlan: RolePlan = {
-      tasks: [
-        { task: 'conf', status: 'changed', summary: 'write /etc/x', script: "printf '%s' 'a\n\nb'\nchmod 0644 /etc/x", notify: ['restart x'] },
-        { task: 'skip me', status: 'skipped' },
-        { task: 'fine', status: 'ok', summary: '/opt/x exists' },
-        { task: 'broken', status: 'error', error: 'no package name for CentOS' },
-      ],
-      handlers: [{ handler: 'restart x', status: 'changed', summary: 'restart x', script: 'service x restart' }],
-    };
-    expect(renderPlanGolden(rolePlan)).toBe(
-      [
-        '[changed] conf',
-        '  write /etc/x',
-        '  notify: restart x',
-        "  | printf '%s' 'a",
-        '  |',
-        "  | b'",
-        '  | chmod 0644 /etc/x',
-        '',
-        '[skipped] skip me',
-        '',
-        '[ok] fine',
-        '  /opt/x exists',
-        '',
-        '[error] broken',
-        '  ! no package name for CentOS',
-        '',
-        'handlers notified:',
-        '',
-        '[changed] restart x',
-        '  restart x',
-        '  | service x restart',
-        '',
-      ].join('\n'),
-    );
-  });
-});
-
-describe('expectGolden', () => {
-  const name = `plan-role-test-${process.pid}`;
-  const file = path.join(goldenDir, name, 'plan.txt');
-  const saved = process.env.UPDATE_GOLDEN;
-  afterEach(() => {
-    rmSync(path.join(goldenDir, name), { recursive: true, force: true });
-    if (saved === undefined) delete process.env.UPDATE_GOLDEN;
-    else process.env.UPDATE_GOLDEN = saved;
-  });
-
-  it('asks for UPDATE_GOLDEN=1 when the file is missing, writes it then, and compares afterwards', () => {
-    delete process.env.UPDATE_GOLDEN;
-    expect(() => expectGolden('one\n', `${name}/plan.txt`)).toThrow(/does not exist; run the test with UPDATE_GOLDEN=1/);
-    process.env.UPDATE_GOLDEN = '1';
-    expectGolden('one\n', `${name}/plan.txt`);
-    expect(readFileSync(file, 'utf8')).toBe('one\n');
-    delete process.env.UPDATE_GOLDEN;
-    expectGolden('one\n', `${name}/plan.txt`);
-    expect(() => expectGolden('two\n', `${name}/plan.txt`)).toThrow(/UPDATE_GOLDEN=1 rewrites it/);
-  });
-
-  it('refuses paths outside the golden directory', () => {
-    expect(() => expectGolden('x', '../escape.txt')).toThrow(/is not a path inside test\/fixtures\/golden/);
   });
 });
