@@ -12,6 +12,7 @@
 //   fails in a way fresh lists can fix, run `apt-get update` once per process, then the call is
 //   tried once more.
 import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -189,20 +190,21 @@ export class MachineApt {
     const output = await open(outputFile, 'a');
     const errors = options.separateStderr ? await open(errorFile, 'a') : output;
     try {
-      const child = execa(file, argv, {
-        reject: false,
-        stdin: 'ignore',
-        stdout: output.fd,
-        stderr: errors.fd,
+      // node's own spawn: it hands the descriptors over as they are (execa would stream them).
+      const child = spawn(file, argv, {
+        stdio: ['ignore', output.fd, errors.fd],
         detached: true,
-        cleanup: false,
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-        env: { DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
       });
-      const result = await holdingSignals(child, `${command} ${args[0]}`, this.log);
+      const exited = new Promise<number>((resolve) => {
+        child.once('error', () => resolve(-1));
+        child.once('exit', (code) => resolve(code ?? -1));
+      });
+      const exitCode = await holdingSignals(exited, `${command} ${args[0]}`, this.log);
       const printed = await readFile(outputFile, 'utf8');
       const complaints = options.separateStderr ? await readFile(errorFile, 'utf8') : '';
-      return { exitCode: result.exitCode ?? -1, output: result.exitCode === 0 ? printed : `${printed}${complaints}` };
+      return { exitCode, output: exitCode === 0 ? printed : `${printed}${complaints}` };
     } finally {
       await output.close();
       if (errors !== output) await errors.close();

@@ -98,6 +98,22 @@ async function waitForProcessIn(root: string, name: string, timeoutMs: number): 
   }
 }
 
+async function processesIn(root: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
+    if ((await readlink(`/proc/${pid}/root`).catch(() => '')) === root) found.push(pid);
+  }
+  return found;
+}
+
+async function waitUntilNothingRunsIn(root: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await processesIn(root)).length > 0) {
+    if (Date.now() > deadline) throw new Error(`processes still run in ${root} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe.skipIf(skipReason !== undefined)("the machine's apt", () => {
   beforeAll(async () => {
     await ensureRootfs(paths, () => undefined);
@@ -171,6 +187,18 @@ describe.skipIf(skipReason !== undefined)("the machine's apt", () => {
     // It did stop on the signal, but only after apt: gcc is whole, and dpkg has nothing to finish.
     expect(signal).toBe('SIGTERM');
     expect(child.lines).not.toContain('done');
+    expect(await dpkgStatus(root, 'gcc')).toBe('ii');
+    expect(await dpkgAudit(root)).toBe('');
+  });
+
+  it('lets apt finish when the process that started it is killed outright (SIGKILL)', async () => {
+    const root = await rootWithLists();
+    const child = installInChild(root, ['gcc']);
+    await waitForProcessIn(root, 'dpkg', 60_000);
+    child.process.kill('SIGKILL');
+    expect((await child.exit).signal).toBe('SIGKILL');
+    // apt had its own process group and wrote to a file, not to the dead process: it carries on.
+    await waitUntilNothingRunsIn(root, 120_000);
     expect(await dpkgStatus(root, 'gcc')).toBe('ii');
     expect(await dpkgAudit(root)).toBe('');
   });
