@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
+import { describeAction } from './host-actions.ts';
 import { labDown, labReset, labStatus, labUp, NOT_UP_HINT, type LabHostStatus } from './lab.ts';
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
@@ -20,7 +21,7 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('up')
-    .description("create the inventory's lab hosts and start them (nothing changes if the lab is up already)")
+    .description("create the inventory's lab hosts and start them; on a lab that is up, keep the healthy hosts running and start the others again on their disks")
     .option(...inventoryOption)
     .action(async (flags: InventoryFlag) => {
       checkInventoryExists(flags.inventory);
@@ -33,12 +34,16 @@ export function registerLabCommands(program: Command): void {
           ? `The lab is already up (${result.hosts.length} hosts answer ssh).`
           : `The lab is up: ${result.hosts.length} hosts answer ssh (started in ${result.startSeconds.toFixed(1)} s${built ? `; ${built}` : ''}).`,
       );
-      const width = Math.max(...result.hosts.map((host) => host.name.length));
+      // One line per host: what lab up did to it.
+      const width = Math.max(...[...result.hosts, ...result.removedHosts.map((name) => ({ name }))].map((host) => host.name.length));
       for (const host of result.hosts) {
         const address = `${host.address}${host.sshPort === 22 ? '' : `:${host.sshPort}`}`;
         const seconds = result.hostSeconds[host.name];
-        print(`  ${host.name.padEnd(width)}  ${host.kind.padEnd(9)}  ${address.padEnd(15)}${seconds === undefined ? '' : `  ssh answered after ${seconds.toFixed(1)} s`}`.trimEnd());
+        const action = result.hostActions[host.name];
+        const did = `${action === undefined ? '' : describeAction(action)}${seconds === undefined ? '' : `; ssh answered after ${seconds.toFixed(1)} s`}`;
+        print(`  ${host.name.padEnd(width)}  ${host.kind.padEnd(9)}  ${address.padEnd(15)}  ${did}`.trimEnd());
       }
+      for (const name of result.removedHosts) print(`  ${name.padEnd(width)}  removed (no longer in the inventory)`);
       const example = result.hosts[0];
       if (example) print(`Log in: ssh -i ${result.keyPath} -o UserKnownHostsFile=${result.knownHostsPath} root@${example.address}`);
       print('Tear it down: provision lab down');

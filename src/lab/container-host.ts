@@ -4,12 +4,13 @@
 // pairs on the lab bridges), and the host runs sshd, like every lab host: the runner reaches it
 // over ssh until the docker connector exists.
 import path from 'node:path';
-import { ensureImage, labContainers, removeContainer, startContainer } from './container/container.ts';
+import { ensureImage, labContainers, removeContainer, restartContainer, startContainer } from './container/container.ts';
 import { dockerdLeftOver, runningDockerd, startDockerd, stopDockerd, type Dockerd } from './container/dockerd.ts';
 import type { HostStartContext, LabContext, LabHostDriver } from './driver.ts';
 import type { LabPaths } from './paths.ts';
 import { hostLinkName, labMacAddress, LAB_PREFIX } from './naming.ts';
 import { processStartTime } from './processes.ts';
+import type { LabHost } from './settings.ts';
 import type { LabResource } from './state.ts';
 
 interface ContainerRuntime {
@@ -56,18 +57,24 @@ export const containerDriver: LabHostDriver = {
   // startContainer returns once sshd listens: the core's wait is only the first answer.
   sshReadyTimeoutMs: 15_000,
 
-  async prepare(context: LabContext, record: (resource: LabResource) => Promise<void>): Promise<void> {
+  async prepare(context: LabContext, record: (resource: LabResource) => Promise<void>, running: readonly LabHost[]): Promise<void> {
     const dir = labDockerDir(context.paths);
     // A dockerd found by an earlier `lab up` of this process may have been stopped since.
     runtimes.delete(context.paths.cache);
     await record({ type: 'driver', kind: 'container', data: { dockerd: dir } });
     const { dockerd } = await containerRuntime(context);
-    // Containers of an earlier lab whose dockerd was killed are still in its data root (stopped).
-    for (const name of await labContainers(dockerd)) await removeContainer(dockerd, name, []);
+    // Containers of an earlier lab whose dockerd was killed are still in its data root (stopped);
+    // those of the running lab are its hosts' disks.
+    const kept = new Set(running.map((host) => labContainerName(host.name)));
+    for (const name of await labContainers(dockerd)) if (!kept.has(name)) await removeContainer(dockerd, name, []);
+  },
+
+  async base(context: LabContext): Promise<string> {
+    return `container image ${(await containerRuntime(context)).image}`;
   },
 
   async start(context: HostStartContext): Promise<void> {
-    const { host, files, record } = context;
+    const { host, files, record, disk } = context;
     const { dockerd, image } = await containerRuntime(context);
     const nics = host.interfaces.map((iface, i) => ({
       hostIfname: hostLinkName(host.index, i, 'c'),
@@ -78,7 +85,8 @@ export const containerDriver: LabHostDriver = {
     for (const nic of nics) await record({ type: 'link', name: nic.hostIfname });
     const name = labContainerName(host.name);
     await record({ type: 'driver', kind: 'container', data: { container: name, dockerd: dockerd.dir } });
-    const container = await startContainer(dockerd, { name, image, hostname: host.name, nics, files, sshPort: host.sshPort });
+    const options = { name, image, hostname: host.name, nics, files, sshPort: host.sshPort };
+    const container = await (disk === 'kept' ? restartContainer(dockerd, options) : startContainer(dockerd, options));
     // Its init as a process, so the lab sees a container that stopped (and `lab status` shows it).
     const startTime = await processStartTime(container.pid);
     if (startTime !== undefined) await record({ type: 'process', pid: container.pid, startTime, what: `init of container ${name}` });

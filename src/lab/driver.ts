@@ -23,11 +23,21 @@ export interface LabContext {
 
 export interface HostStartContext extends LabContext {
   host: LabHost;
-  /** the host's own working directory (already created, empty; removed by `lab down`) */
+  /**
+   * 'new': the host is created; its directory is empty. 'kept': the host ran before and its processes
+   * have ended: start it again on the disk it had (its directory, the VM's overlay, the container's
+   * filesystem), which holds what provisioning changed.
+   */
+  disk: 'new' | 'kept';
+  /** the host's own working directory (already created; removed by `lab down`) */
   dir: string;
   /** the shared Debian root filesystem (read-only: stack on it, copy it, never change it) */
   rootfs: string;
-  /** files the host must have (hostname, sshd settings, authorized keys, host keys, apt source) */
+  /**
+   * files to write into the host before its sshd starts: on a new disk every file the host must have
+   * (hostname, sshd settings, authorized keys, host keys, apt source); on a kept disk its host keys
+   * only (the rest is there, maybe changed by provisioning, and stays as it is)
+   */
   files: readonly HostFile[];
   /** records a resource of this host; await it before creating the resource */
   record(resource: LabResource): Promise<void>;
@@ -39,12 +49,19 @@ export interface LabHostDriver {
   readonly sshReadyTimeoutMs: number;
   /**
    * Work done once per `lab up` before any host of this kind starts (build or check an image,
-   * start a daemon); `record` records lab-wide resources. Optional.
+   * start a daemon); `record` records lab-wide resources; `running` are this kind's hosts of the
+   * lab that is up already (their disks must survive it). Optional.
    */
-  prepare?(context: LabContext, record: (resource: LabResource) => Promise<void>): Promise<void>;
+  prepare?(context: LabContext, record: (resource: LabResource) => Promise<void>, running: readonly LabHost[]): Promise<void>;
   /**
-   * Creates the host: plugs eth0 (and eth1) into host.interfaces[i].bridge with the interface's
-   * address, writes `files` into its root, starts its sshd on eth0's address and host.sshPort.
+   * What a new host of this kind is made from now (after prepare), in words ("VM image 1a2b..."):
+   * recorded with each host, and a host made from another base is rebuilt by `lab up`. Optional.
+   */
+  base?(context: LabContext): Promise<string>;
+  /**
+   * Creates the host, or starts it again on its kept disk (context.disk): plugs eth0 (and eth1)
+   * into host.interfaces[i].bridge with the interface's address, writes `files` into its root,
+   * starts its sshd on eth0's address and host.sshPort.
    * May resolve before sshd answers: the core then waits (sshReadyTimeoutMs) and fails early when
    * every process recorded for the host has ended.
    */

@@ -1,32 +1,35 @@
 // `provision lab up|down|status|reset`: the lab's life cycle on this machine.
 //
 // up:     guard routes, bridges, package mirror, then every host in parallel; done when every sshd
-//         answers. On failure it removes what it created. With the lab already up (same hosts,
-//         all answering) it changes nothing.
+//         answers. On failure it removes what it created. With the lab already up it keeps what
+//         is healthy (host-actions.ts): a host that answers runs on untouched, a host that is down
+//         starts again on its own disk, a host whose disk no longer fits the inventory or the
+//         lab's base is made anew, and each says so; the whole lab is made anew only when what
+//         every host shares changed (its networks, the rootfs).
 // down:   releases everything the state file names, then whatever still carries the lab's prefix.
 // reset:  one host is stopped and started again from a fresh upper layer; the others are untouched.
 // status: every lab host of the state, whether it runs and whether its sshd answers.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { UserError } from '../core/errors.ts';
 import { exportLabSecrets } from './secrets.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { ensureTools } from './command.ts';
 import { HOST_CONSOLE_LOG, type LabContext, type LabHostDriver } from './driver.ts';
 import { LAB_DRIVERS } from './drivers.ts';
-import { labHostFiles } from './host-files.ts';
+import { hostKeyFiles, labHostFiles, type HostFile } from './host-files.ts';
+import { hostAction, whyRebuildLab, type HostAction, type HostHealth } from './host-actions.ts';
 import { authorizedKeys, ensureHostKeys, ensureLabKey, knownHostsLines, writeKnownHosts } from './keys.ts';
 import { acquireLabLock } from './lock.ts';
 import { ensureMirror, MIRROR_PORT, startMirrorServer } from './mirror.ts';
-import { addGuardRoutes, checkSubnetsFree, createBridge, firewallOpenings, insertFirewallRule } from './network.ts';
+import { addGuardRoutes, checkSubnetsFree, createBridge, ensureFirewallRule, firewallOpenings } from './network.ts';
 import { checkCacheLocation, hostDir, labPaths, type LabPaths } from './paths.ts';
 import { isRunning } from './processes.ts';
 import { describeResource, findLeftovers, releaseAll, type DriverRegistry, type ReleaseContext } from './release.ts';
-import { ensureRootfs } from './rootfs.ts';
-import { labSubnets, planLab, type LabBridge, type LabHost, type LabPlan } from './settings.ts';
+import { ensureRootfs, rootfsCurrent } from './rootfs.ts';
+import { labSubnets, planLab, type LabBridge, type LabHost, type LabKind, type LabPlan } from './settings.ts';
 import { sshBanner } from './ssh-check.ts';
-import { StateFile, type HostState } from './state.ts';
+import { StateFile, type HostState, type LabResource } from './state.ts';
 import { poll } from './wait.ts';
 
 export interface LabOptions {
@@ -47,14 +50,18 @@ export interface LabHostSummary {
 }
 
 export interface LabUpResult {
-  /** the lab was up already with these hosts, all answering: nothing changed */
+  /** the lab was up already with these hosts, all answering: every one was kept running */
   alreadyUp: boolean;
   hosts: LabHostSummary[];
+  /** what lab up did to each host of the inventory, by name */
+  hostActions: Record<string, HostAction>;
+  /** hosts of the lab that was up which the inventory no longer has: removed */
+  removedHosts: string[];
   rootfs: { built: boolean; seconds: number };
   mirror: { built: boolean; seconds: number };
   /** from the first bridge to the last host answering ssh */
   startSeconds: number;
-  /** per host: from the start of its creation (its hosts started in parallel) to its sshd answering */
+  /** per host started (in parallel): from the start of its creation or restart to its sshd answering */
   hostSeconds: Record<string, number>;
   totalSeconds: number;
   keyPath: string;
@@ -123,11 +130,13 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
 
   return withLock(paths, async () => {
     const existing = await StateFile.read(paths.state);
-    if (existing !== undefined && existing.state.phase === 'up' && sameLab(existing.state.bridges, existing.state.hosts, plan) && (await allAnswer(existing))) {
-      return { ...result(plan, paths, started, 0), alreadyUp: true };
+    const rebuildWhy = existing === undefined ? undefined : whyRebuildLab(existing.state, plan.bridges, await rootfsCurrent(paths));
+    // The lab that is up, kept host by host; undefined: the lab is made anew.
+    const running = rebuildWhy === undefined ? existing : undefined;
+    if (running === undefined) {
+      if (existing !== undefined) log(`making the whole lab anew: ${rebuildWhy}`);
+      await teardown(s, existing, existing?.state.bridges ?? plan.bridges);
     }
-    if (existing !== undefined) log('removing the previous lab first (it differs from the inventory, did not finish starting, or a host is down)');
-    await teardown(s, existing, existing?.state.bridges ?? plan.bridges);
 
     await ensureTools(['ip', 'unshare', 'ssh-keygen'], log);
     const subnets = labSubnets(plan);
@@ -135,63 +144,110 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
     const [labPublicKey, rootfs, mirror] = await Promise.all([ensureLabKey(paths), ensureRootfs(paths, log), ensureMirror(paths, log)]);
 
     const startedHosts = Date.now();
-    const hostSeconds: Record<string, number> = {};
-    const state = new StateFile(paths.state, {
-      version: 1,
-      phase: 'starting',
-      inventory: inventoryFile,
-      createdAt: new Date().toISOString(),
-      bridges: plan.bridges,
-      resources: [],
-      hosts: {},
-    });
+    const state =
+      running ??
+      new StateFile(paths.state, {
+        version: 1,
+        phase: 'starting',
+        inventory: inventoryFile,
+        createdAt: new Date().toISOString(),
+        bridges: plan.bridges,
+        resources: [],
+        hosts: {},
+      });
+    state.state.inventory = inventoryFile;
     await state.save();
     const context: LabContext = { paths, bridges: plan.bridges, log };
+    const recordLabWide = (resource: LabResource) => state.record(undefined, resource);
+    // A host that fails to start again leaves the others of a running lab as they are.
+    const failureHint = (host: string) =>
+      running === undefined ? REBUILD_LAB_HINT : `'provision lab reset ${host}' starts it on a new disk, leaving the other hosts as they are; if it persists, report it with this output`;
     try {
       // Guard routes first: from here on, lab addresses never resolve to the default gateway.
+      // Each step also finds what a running lab has already (and records it once).
       await addGuardRoutes(subnets);
       for (const bridge of plan.bridges) {
-        await state.record(undefined, { type: 'link', name: bridge.name });
+        await recordLabWide({ type: 'link', name: bridge.name });
         await createBridge(bridge);
       }
       for (const opening of await firewallOpenings(plan.bridges, MIRROR_PORT)) {
-        await state.record(undefined, opening);
-        await insertFirewallRule(opening);
+        await recordLabWide(opening);
+        await ensureFirewallRule(opening);
       }
-      await startMirrorServer(paths, plan.bridges, (resource) => state.record(undefined, resource));
-      for (const driver of new Set(drivers.values())) await driver.prepare?.(context, (resource) => state.record(undefined, resource));
+      await ensureMirrorServer(paths, plan.bridges, state);
+      const bases = new Map<LabKind, string | undefined>();
+      for (const driver of new Set(drivers.values())) {
+        const runningOfKind = Object.values(state.state.hosts).map((host) => host.spec).filter((host) => host.kind === driver.kind);
+        await driver.prepare?.(context, recordLabWide, runningOfKind);
+        bases.set(driver.kind, await driver.base?.(context));
+      }
+
+      const actions = new Map<string, HostAction>();
+      await Promise.all(
+        plan.hosts.map(async (host) => {
+          const previous = state.state.hosts[host.name];
+          const health = previous === undefined ? 'ended' : await hostHealth(previous);
+          actions.set(host.name, hostAction(previous, host, bases.get(host.kind), health));
+        }),
+      );
+      const removedHosts = Object.keys(state.state.hosts).filter((name) => !actions.has(name));
+      await stopReplaced(s, state, actions);
+      // The host keys are made before the hosts start in parallel, so no two starts make one.
+      await writeLabKnownHosts(paths, plan.hosts);
+
       // Settle every start before reacting to a failure: a teardown while other hosts are still
       // being created would miss what they create after it.
-      const starts = await Promise.allSettled(plan.hosts.map((host) => startHost(host, state, drivers.get(host.name)!, context, labPublicKey)));
+      const starting = plan.hosts.filter((host) => actions.get(host.name)?.action !== 'keep');
+      const starts = await Promise.allSettled(
+        starting.map((host) => {
+          const driver = drivers.get(host.name)!;
+          return actions.get(host.name)?.action === 'restart'
+            ? restartHost(host, state, driver, context, failureHint(host.name))
+            : startHost(host, state, driver, context, labPublicKey, bases.get(host.kind), failureHint(host.name));
+        }),
+      );
       const failed = starts.find((start) => start.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
+      const hostSeconds: Record<string, number> = {};
       starts.forEach((start, i) => {
-        if (start.status === 'fulfilled') hostSeconds[plan.hosts[i]!.name] = start.value;
+        if (start.status === 'fulfilled') hostSeconds[starting[i]!.name] = start.value;
       });
-      await writeLabKnownHosts(paths, plan.hosts);
       state.state.phase = 'up';
       await state.save();
+      return {
+        alreadyUp: starting.length === 0 && removedHosts.length === 0,
+        hosts: plan.hosts.map(summary),
+        hostActions: Object.fromEntries(plan.hosts.map((host) => [host.name, actions.get(host.name)!])),
+        removedHosts,
+        rootfs,
+        mirror,
+        startSeconds: (Date.now() - startedHosts) / 1000,
+        hostSeconds,
+        totalSeconds: (Date.now() - started) / 1000,
+        keyPath: paths.key,
+        knownHostsPath: paths.knownHosts,
+      };
     } catch (error) {
-      log('lab up failed: removing what it created');
-      await teardown(s, state, plan.bridges).catch((cleanupError: Error) => log(cleanupError.message));
+      if (running === undefined) {
+        log('lab up failed: removing what it created');
+        await teardown(s, state, plan.bridges).catch((cleanupError: Error) => log(cleanupError.message));
+      }
       throw error;
     }
-    return { ...result(plan, paths, started, (Date.now() - startedHosts) / 1000), hostSeconds, rootfs, mirror, alreadyUp: false };
   });
 }
 
-function result(plan: LabPlan, paths: LabPaths, started: number, startSeconds: number): LabUpResult {
-  return {
-    alreadyUp: false,
-    hosts: plan.hosts.map(summary),
-    rootfs: { built: false, seconds: 0 },
-    mirror: { built: false, seconds: 0 },
-    startSeconds,
-    hostSeconds: {},
-    totalSeconds: (Date.now() - started) / 1000,
-    keyPath: paths.key,
-    knownHostsPath: paths.knownHosts,
-  };
+const REBUILD_LAB_HINT = 'run provision lab down, then lab up again; if it persists, report it with this output';
+
+/**
+ * The package mirror server of the lab, started unless the one the state names still runs. It is
+ * the lab's only process of its own (each host's and the dockerd are recorded elsewhere).
+ */
+async function ensureMirrorServer(paths: LabPaths, bridges: readonly LabBridge[], state: StateFile): Promise<void> {
+  const recorded = state.state.resources.filter((resource) => resource.type === 'process');
+  for (const server of recorded) if (await isRunning(server.pid, server.startTime)) return;
+  await state.forget(undefined, (resource) => resource.type === 'process');
+  await startMirrorServer(paths, bridges, (resource) => state.record(undefined, resource));
 }
 
 function summary(host: LabHost): LabHostSummary {
@@ -212,27 +268,87 @@ function driversFor(plan: LabPlan, registry: DriverRegistry): Map<string, LabHos
   return drivers;
 }
 
-/** Creates one host and waits for its sshd; resolves with the seconds that took. */
-async function startHost(host: LabHost, state: StateFile, driver: LabHostDriver, context: LabContext, labPublicKey: string): Promise<number> {
+/** Creates one host on a new disk and waits for its sshd; resolves with the seconds that took. */
+async function startHost(host: LabHost, state: StateFile, driver: LabHostDriver, context: LabContext, labPublicKey: string, base: string | undefined, failureHint: string): Promise<number> {
   const started = Date.now();
   const { paths } = context;
   const dir = hostDir(paths, host.name);
-  await state.addHost(host);
+  await state.addHost(host, base);
   await state.record(host.name, { type: 'path', path: dir });
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const hostKeys = await ensureHostKeys(paths, host.name);
   const files = await labHostFiles({ host, bridges: context.bridges, rootfs: paths.rootfs, authorizedKeys: await authorizedKeys(host, labPublicKey), hostKeys });
-  await driver.start({ ...context, host, dir, rootfs: paths.rootfs, files, record: (resource) => state.record(host.name, resource) });
-  await waitForSsh(host, state.hostState(host.name), driver, dir);
+  await launch(host, 'new', files, state, driver, context, failureHint);
   return (Date.now() - started) / 1000;
 }
 
+/**
+ * Starts a host again on the disk it had, once stopReplaced has stopped what was left of it;
+ * resolves with the seconds that took.
+ */
+async function restartHost(host: LabHost, state: StateFile, driver: LabHostDriver, context: LabContext, failureHint: string): Promise<number> {
+  const started = Date.now();
+  // Its position may be new (it names its links); nothing on its disk depends on it.
+  state.hostState(host.name).spec = host;
+  // The disk has every file the lab wrote, and what provisioning changed since: only the host keys
+  // go in again (a VM's or container's guest setup replaces them at every start).
+  const files = await hostKeyFiles(host.name, await ensureHostKeys(context.paths, host.name));
+  await launch(host, 'kept', files, state, driver, context, failureHint);
+  return (Date.now() - started) / 1000;
+}
+
+async function launch(host: LabHost, disk: 'new' | 'kept', files: readonly HostFile[], state: StateFile, driver: LabHostDriver, context: LabContext, failureHint: string): Promise<void> {
+  const dir = hostDir(context.paths, host.name);
+  await driver.start({ ...context, host, disk, dir, rootfs: context.paths.rootfs, files, record: (resource) => state.record(host.name, resource) });
+  await waitForSsh(host, state.hostState(host.name), driver, dir, failureHint);
+}
+
+/**
+ * What a host restarted on its disk keeps: its directory (a namespace host's upper layer, a VM's
+ * overlay) and its driver's records (the VM, the container, whose filesystem is its disk). Its
+ * processes, namespaces and links are made anew.
+ */
+function holdsDisk(resource: LabResource): boolean {
+  return resource.type === 'path' || resource.type === 'driver';
+}
+
+/**
+ * Stops what `actions` replace before any host starts (a host's link names may pass to another):
+ * hosts the inventory no longer has, and hosts that get a new disk, go whole; of hosts restarted on
+ * their disks, what is left of their processes, namespaces and links.
+ */
+async function stopReplaced(s: Session, state: StateFile, actions: ReadonlyMap<string, HostAction>): Promise<void> {
+  const context = releaseContext(s, state.state.bridges);
+  const failures: Error[] = [];
+  await Promise.all(
+    Object.values(state.state.hosts).map(async (hostState) => {
+      const name = hostState.spec.name;
+      const action = actions.get(name)?.action;
+      if (action === 'keep' || action === 'create') return;
+      const stopping = action === 'restart' ? hostState.resources.filter((resource) => !holdsDisk(resource)) : hostState.resources;
+      const hostFailures = await releaseAll(stopping, context);
+      failures.push(...hostFailures);
+      if (hostFailures.length > 0) return;
+      if (action === undefined) await state.removeHost(name);
+      else if (action === 'restart') await state.forget(name, (resource) => stopping.includes(resource));
+      // A rebuilt host's record is made anew by startHost.
+    }),
+  );
+  if (failures.length > 0) {
+    throw new UserError(`lab up could not stop what it replaces:\n  ${failures.map((failure) => failure.message).join('\n  ')}`, {}, 'fix what is named above, then run provision lab up again (or lab down)');
+  }
+}
+
 const SSH_POLL_MS = 50;
-const BANNER_TIMEOUT_MS = 1_000;
+// How long sshd gets to greet: it starts a new sshd for each connection, which takes a VM under TCG
+// on a busy machine seconds. A host that does not listen is refused at once, so this is waited
+// only for a host that accepts and stays silent; taking a slow host for a silent one would fail
+// its start, or restart a healthy host and lose what runs in it.
+const BANNER_TIMEOUT_MS = 5_000;
 
 /** Waits (bounded) until the host's sshd answers; fails early when its processes have ended. */
-async function waitForSsh(host: LabHost, hostState: HostState, driver: LabHostDriver, dir: string): Promise<void> {
+async function waitForSsh(host: LabHost, hostState: HostState, driver: LabHostDriver, dir: string, failureHint: string): Promise<void> {
   const address = host.interfaces[0]?.address ?? '';
   const outcome = await poll(
     async () => {
@@ -244,7 +360,7 @@ async function waitForSsh(host: LabHost, hostState: HostState, driver: LabHostDr
   if (outcome === 'answers') return;
   const console = (await readFile(path.join(dir, HOST_CONSOLE_LOG), 'utf8').catch(() => '')).trim().split('\n').slice(-15).join('\n    ');
   const what = outcome === 'ended' ? 'stopped before its sshd answered' : `did not answer ssh on ${address}:${host.sshPort} within ${driver.sshReadyTimeoutMs / 1000} s`;
-  throw new UserError(`lab host ${host.name} ${what}${console ? `; its console said:\n    ${console}` : ''}`, { host: host.name }, 'run provision lab down, then lab up again; if it persists, report it with this output');
+  throw new UserError(`lab host ${host.name} ${what}${console ? `; its console said:\n    ${console}` : ''}`, { host: host.name }, failureHint);
 }
 
 /** True unless the host recorded processes and all of them have ended. */
@@ -255,17 +371,9 @@ async function hostRuns(hostState: HostState): Promise<boolean> {
   return false;
 }
 
-async function allAnswer(state: StateFile): Promise<boolean> {
-  const hosts = Object.values(state.state.hosts);
-  const answers = await Promise.all(hosts.map(async (host) => (await hostRuns(host)) && (await sshBanner(summary(host.spec).address, host.spec.sshPort, BANNER_TIMEOUT_MS)) !== undefined));
-  return hosts.length > 0 && answers.every(Boolean);
-}
-
-function sameLab(bridges: readonly LabBridge[], hosts: Record<string, HostState>, plan: LabPlan): boolean {
-  const running = Object.values(hosts)
-    .map((host) => host.spec)
-    .sort((a, b) => a.index - b.index);
-  return isDeepStrictEqual(bridges, plan.bridges) && isDeepStrictEqual(running, plan.hosts);
+async function hostHealth(host: HostState): Promise<HostHealth> {
+  if (!(await hostRuns(host))) return 'ended';
+  return (await sshBanner(summary(host.spec).address, host.spec.sshPort, BANNER_TIMEOUT_MS)) === undefined ? 'silent' : 'answers';
 }
 
 async function writeLabKnownHosts(paths: LabPaths, hosts: readonly LabHost[]): Promise<void> {
@@ -332,7 +440,7 @@ export async function labStatus(options: Omit<LabOptions, 'inventoryFile' | 'dri
     Object.values(state.state.hosts).map(async (host): Promise<LabHostStatus> => {
       const base = summary(host.spec);
       const running = await hostRuns(host);
-      const banner = running ? await sshBanner(base.address, base.sshPort, BANNER_TIMEOUT_MS * 2) : undefined;
+      const banner = running ? await sshBanner(base.address, base.sshPort, BANNER_TIMEOUT_MS) : undefined;
       return { ...base, running, ...(banner === undefined ? {} : { sshBanner: banner }) };
     }),
   );
@@ -358,7 +466,7 @@ export async function labReset(options: Omit<LabOptions, 'inventoryFile'> & { ho
       throw new UserError(`could not stop lab host ${host.name}:\n  ${failures.map((failure) => failure.message).join('\n  ')}`, { host: host.name }, 'run provision lab down, then lab up');
     }
     const labPublicKey = await ensureLabKey(s.paths);
-    await startHost(host, state, driver, context, labPublicKey);
+    await startHost(host, state, driver, context, labPublicKey, await driver.base?.(context), REBUILD_LAB_HINT);
     await writeLabKnownHosts(s.paths, Object.values(state.state.hosts).map((entry) => entry.spec));
     return { seconds: (Date.now() - started) / 1000 };
   });

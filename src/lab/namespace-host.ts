@@ -4,7 +4,7 @@
 //
 // Every mount of a namespace host is made inside its own mount namespace, so killing its processes
 // removes them all; on the machine it leaves only its network namespace and veth links, recorded
-// for `lab down`.
+// for `lab down`, and its upper layer, on which `lab up` starts it again when its processes ended.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { writeHostFiles } from './host-files.ts';
 import { hostLinkName, labMacAddress, netnsName } from './naming.ts';
 import { disableIpv6 } from './network.ts';
 import { processStartTime } from './processes.ts';
+import { readManifest } from './rootfs.ts';
 import type { LabResource } from './state.ts';
 
 /**
@@ -70,6 +71,13 @@ export const namespaceDriver: LabHostDriver = {
     if (!(await isMountPoint(NETNS_DIR))) await record({ type: 'mount', path: NETNS_DIR, shared: true, removeDir: !existsSync(NETNS_DIR) });
   },
 
+  async base({ paths }: LabContext): Promise<string> {
+    // An upper layer holds a host's changes to one build of the rootfs: it fits no other.
+    return `the rootfs built ${(await readManifest(paths.rootfsManifest))?.builtAt ?? 'at an unknown time'}`;
+  },
+
+  // On a kept disk the upper layer is the one the host had (what provisioning changed stays) and
+  // `files` are only its host keys; everything else (namespace, links, mounts, init) is made anew.
   async start({ host, dir, rootfs, files, bridges, record }: HostStartContext): Promise<void> {
     const netns = netnsName(host.name);
     const layers = { upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), root: path.join(dir, 'root') };

@@ -133,6 +133,12 @@ export async function insertFirewallRule(rule: FirewallRule): Promise<void> {
   await run('iptables', ['-w', '5', '-t', rule.table, '-I', rule.chain, ...rule.rule], { timeoutMs: 10_000 });
 }
 
+/** Inserts the rule unless the firewall has it already (`lab up` of a lab that is up). */
+export async function ensureFirewallRule(rule: FirewallRule): Promise<void> {
+  const present = await tryRun('iptables', ['-w', '5', '-t', rule.table, '-C', rule.chain, ...rule.rule], { timeoutMs: 10_000 });
+  if (present.exitCode !== 0) await insertFirewallRule(rule);
+}
+
 export async function deleteFirewallRule(rule: FirewallRule): Promise<void> {
   const base = ['-w', '5', '-t', rule.table];
   // -C fails when the rule is gone; delete every copy (bounded by the rules present).

@@ -44,11 +44,15 @@ export async function writeManifest(file: string, manifest: BuildManifest): Prom
   await rename(`${file}.tmp`, file);
 }
 
+/** True when the cached rootfs is the one the current recipe builds (ensureRootfs keeps it). */
+export async function rootfsCurrent(paths: LabPaths): Promise<boolean> {
+  return (await readManifest(paths.rootfsManifest))?.hash === rootfsHash() && (await nonEmptyDir(paths.rootfs));
+}
+
 /** Builds the rootfs unless the cached one matches the recipe; says whether it built. */
 export async function ensureRootfs(paths: LabPaths, log: (line: string) => void): Promise<{ built: boolean; seconds: number }> {
+  if (await rootfsCurrent(paths)) return { built: false, seconds: 0 };
   const hash = rootfsHash();
-  const manifest = await readManifest(paths.rootfsManifest);
-  if (manifest?.hash === hash && (await nonEmptyDir(paths.rootfs))) return { built: false, seconds: 0 };
 
   const started = Date.now();
   await ensureTools(['debootstrap'], log);

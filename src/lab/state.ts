@@ -3,6 +3,7 @@
 // releasing something that was never made is a no-op, while forgetting something made is a leak.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { LabBridge, LabHost, LabKind } from './settings.ts';
 
 export type LabResource =
@@ -27,6 +28,11 @@ export type LabResource =
 
 export interface HostState {
   spec: LabHost;
+  /**
+   * What its disk was made from (its driver's base(): the rootfs build, the VM image, the container
+   * image); `lab up` rebuilds a host whose base is no longer the current one. Unset: unknown.
+   */
+  base?: string;
   /** in creation order; released in reverse */
   resources: LabResource[];
 }
@@ -73,10 +79,21 @@ export class StateFile {
     }
   }
 
-  /** Records a lab-wide resource (undefined host) or a host's, and waits until it is on disk. */
+  /**
+   * Records a lab-wide resource (undefined host) or a host's, and waits until it is on disk. A
+   * resource recorded already is listed once: `lab up` on a running lab records its bridges again,
+   * and a host started again on its disk records its VM or container again.
+   */
   async record(host: string | undefined, resource: LabResource): Promise<void> {
-    if (host === undefined) this.state.resources.push(resource);
-    else this.hostState(host).resources.push(resource);
+    const resources = host === undefined ? this.state.resources : this.hostState(host).resources;
+    if (!resources.some((recorded) => isDeepStrictEqual(recorded, resource))) resources.push(resource);
+    await this.save();
+  }
+
+  /** Forgets resources that are gone (released, or ended by themselves); `host` undefined: lab-wide ones. */
+  async forget(host: string | undefined, gone: (resource: LabResource) => boolean): Promise<void> {
+    if (host === undefined) this.state.resources = this.state.resources.filter((resource) => !gone(resource));
+    else this.hostState(host).resources = this.hostState(host).resources.filter((resource) => !gone(resource));
     await this.save();
   }
 
@@ -86,8 +103,14 @@ export class StateFile {
     return found;
   }
 
-  async addHost(spec: LabHost): Promise<void> {
-    this.state.hosts[spec.name] = { spec, resources: [] };
+  /** A host about to be created, on a new disk made from `base`. */
+  async addHost(spec: LabHost, base: string | undefined): Promise<void> {
+    this.state.hosts[spec.name] = { spec, ...(base === undefined ? {} : { base }), resources: [] };
+    await this.save();
+  }
+
+  async removeHost(name: string): Promise<void> {
+    delete this.state.hosts[name];
     await this.save();
   }
 

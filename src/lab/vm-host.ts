@@ -3,7 +3,8 @@
 // kernel on a copy-on-write overlay of the lab's VM image (built once from the lab's rootfs, see
 // vm/image.ts); tap devices put its NICs on the lab bridges, on the same L2 segment as the other
 // hosts (LVS-DR forwards to real servers by MAC). Everything of a VM lives in its host directory,
-// so `lab reset` (a new directory) gives it a fresh disk.
+// so `lab reset` (a new directory) gives it a fresh disk, and `lab up` after its qemu ended boots
+// it again on the overlay it had (startVm keeps an overlay of the same image).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostStartContext, LabContext, LabHostDriver } from './driver.ts';
@@ -57,6 +58,10 @@ export const vmDriver: LabHostDriver = {
     // image), before any host starts.
     images.delete(context.paths.cache);
     await vmImage(context);
+  },
+
+  async base(context: LabContext): Promise<string> {
+    return `VM image ${(await vmImage(context)).key}`;
   },
 
   async start(context: HostStartContext): Promise<void> {

@@ -3,7 +3,7 @@
 // itself, one end of a veth pair on a lab bridge and the other in the container's network
 // namespace, so containers share the L2 segment of the namespace hosts and VMs. Inside, the guest
 // setup shared with the VMs sets the host's name, keys and addresses and starts sshd.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -12,6 +12,7 @@ import { GUEST_SETUP, READY_MARKER, writeGuestConfig } from '../guest-config.ts'
 import type { HostFile } from '../host-files.ts';
 import { assertLinkName } from '../naming.ts';
 import { treeFingerprint } from '../tree-fingerprint.ts';
+import { poll } from '../wait.ts';
 import { docker, type Dockerd } from './dockerd.ts';
 
 /** Marks the lab's containers, so `lab down` finds them all, also after a crash. */
@@ -87,6 +88,79 @@ export interface RunningContainer {
  */
 export async function startContainer(dockerd: DockerdHandle, options: StartContainerOptions): Promise<RunningContainer> {
   const started = Date.now();
+  return withGuestConfig(options, async (configDir) => {
+    await removeContainer(dockerd, options.name, hostIfnames(options));
+    const run = await docker(dockerd, [
+      'run', '--detach',
+      '--name', options.name,
+      '--hostname', options.hostname,
+      '--label', LAB_LABEL,
+      '--network', 'none',
+      ...CAPABILITY_ARGUMENTS,
+      // docker-init as PID 1 reaps the orphans of daemons that roles start and stop.
+      '--init',
+      options.image,
+      'sleep', 'infinity',
+    ], { reject: false });
+    if (run.exitCode !== 0) throw new Error(`docker run ${options.name} failed: ${run.stderr.trim()}`);
+    const id = run.stdout.trim();
+    try {
+      return await setUpRunning(dockerd, id, options, configDir, started);
+    } catch (error) {
+      await removeContainer(dockerd, options.name, hostIfnames(options));
+      throw error;
+    }
+  });
+}
+
+const STOPPED_WAIT = { timeoutMs: 10_000, intervalMs: 50 };
+
+/**
+ * Starts a lab container again on its own filesystem, so what provisioning changed in it stays;
+ * gives it its interfaces again (they went with its network namespace) and starts sshd. Docker
+ * writes a container's /etc/hosts anew at every start: the one it had is put back, with whatever
+ * provisioning added to it. A running container is stopped first. On failure it is stopped, never
+ * removed: its filesystem is what this keeps.
+ */
+export async function restartContainer(dockerd: DockerdHandle, options: StartContainerOptions): Promise<RunningContainer> {
+  const started = Date.now();
+  return withGuestConfig(options, async (configDir) => {
+    const found = await docker(dockerd, ['inspect', '--format', '{{.Id}} {{.HostsPath}}', options.name], { reject: false });
+    if (found.exitCode !== 0) {
+      throw new UserError(`lab container ${options.name} is gone from the lab's dockerd: there is no filesystem to start it on`, { host: options.hostname }, `give it a new one: provision lab reset ${options.hostname}`);
+    }
+    const [id = options.name, hostsPath = ''] = found.stdout.trim().split(' ');
+    // `docker start` does nothing to a container docker still counts as running.
+    await docker(dockerd, ['kill', id], { reject: false });
+    const stopped = await poll(async () => ((await docker(dockerd, ['inspect', '--format', '{{.State.Running}}', id])).stdout.trim() === 'false' ? true : undefined), STOPPED_WAIT);
+    if (stopped === undefined) throw new Error(`lab container ${options.name} still runs ${STOPPED_WAIT.timeoutMs / 1000} s after docker kill`);
+    const hosts = hostsPath === '' ? undefined : await readFile(hostsPath, 'utf8').catch(() => undefined);
+    await deleteHostEnds(hostIfnames(options));
+    await docker(dockerd, ['start', id]);
+    try {
+      if (hosts !== undefined) await docker(dockerd, ['exec', '--interactive', id, 'sh', '-c', 'cat > /etc/hosts'], { input: hosts });
+      // A container's /run is on its filesystem, not a fresh tmpfs as on a host that boots: the
+      // sshd pid file of its last run could name a process of this one, and the setup would then
+      // take sshd for running.
+      await docker(dockerd, ['exec', id, 'rm', '-f', '/run/sshd.pid']);
+      return await setUpRunning(dockerd, id, options, configDir, started);
+    } catch (error) {
+      await docker(dockerd, ['kill', id], { reject: false });
+      await deleteHostEnds(hostIfnames(options));
+      throw error;
+    }
+  });
+}
+
+function hostIfnames(options: StartContainerOptions): string[] {
+  return options.nics.map((nic) => nic.hostIfname);
+}
+
+/**
+ * Checks the options, then calls `body` with a directory holding the guest configuration
+ * (provision-lab/config and provision-lab/setup), removed afterwards.
+ */
+async function withGuestConfig<T>(options: StartContainerOptions, body: (configDir: string) => Promise<T>): Promise<T> {
   if (!CONTAINER_NAME.test(options.name)) throw new UserError(`${JSON.stringify(options.name)} cannot name a lab container`, {}, 'use letters, digits, "-", "_" and "."');
   if (options.nics.length === 0) throw new UserError(`lab container ${options.name} has no network interface`, { host: options.name }, 'give it at least one');
   for (const nic of options.nics) {
@@ -103,39 +177,23 @@ export async function startContainer(dockerd: DockerdHandle, options: StartConta
       ...(options.sshPort === undefined ? {} : { sshPort: options.sshPort }),
     });
     await writeFile(join(configDir, 'provision-lab', 'setup'), GUEST_SETUP, { mode: 0o755 });
-
-    await removeContainer(dockerd, options.name, options.nics.map((nic) => nic.hostIfname));
-    const run = await docker(dockerd, [
-      'run', '--detach',
-      '--name', options.name,
-      '--hostname', options.hostname,
-      '--label', LAB_LABEL,
-      '--network', 'none',
-      ...CAPABILITY_ARGUMENTS,
-      // docker-init as PID 1 reaps the orphans of daemons that roles start and stop.
-      '--init',
-      options.image,
-      'sleep', 'infinity',
-    ], { reject: false });
-    if (run.exitCode !== 0) throw new Error(`docker run ${options.name} failed: ${run.stderr.trim()}`);
-    const id = run.stdout.trim();
-    try {
-      const pid = Number((await docker(dockerd, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
-      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`docker reports no process for container ${options.name}`);
-      for (const [index, nic] of options.nics.entries()) await attachNic(pid, nic, `eth${index}`);
-      await docker(dockerd, ['exec', '--interactive', id, 'tar', '-x', '-C', '/run'], { input: await tarOf(configDir) });
-      const setup = await docker(dockerd, ['exec', id, 'sh', '/run/provision-lab/setup', '/run/provision-lab/config'], { reject: false, timeoutMs: SETUP_TIMEOUT_MS });
-      // The keys are installed now; their copies need not stay in the container.
-      await docker(dockerd, ['exec', id, 'rm', '-rf', '/run/provision-lab'], { reject: false });
-      if (setup.exitCode !== 0 || !setup.stdout.includes(READY_MARKER)) throw new Error(`the setup of lab container ${options.name} failed:\n${setup.all}`);
-      return { name: options.name, id, pid, hostIfnames: options.nics.map((nic) => nic.hostIfname), seconds: (Date.now() - started) / 1000 };
-    } catch (error) {
-      await removeContainer(dockerd, options.name, options.nics.map((nic) => nic.hostIfname));
-      throw error;
-    }
+    return await body(configDir);
   } finally {
     await rm(configDir, { recursive: true, force: true });
   }
+}
+
+/** Gives a running container its interfaces, runs the guest setup in it and waits for its sshd. */
+async function setUpRunning(dockerd: DockerdHandle, id: string, options: StartContainerOptions, configDir: string, started: number): Promise<RunningContainer> {
+  const pid = Number((await docker(dockerd, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`docker reports no process for container ${options.name}`);
+  for (const [index, nic] of options.nics.entries()) await attachNic(pid, nic, `eth${index}`);
+  await docker(dockerd, ['exec', '--interactive', id, 'tar', '-x', '-C', '/run'], { input: await tarOf(configDir) });
+  const setup = await docker(dockerd, ['exec', id, 'sh', '/run/provision-lab/setup', '/run/provision-lab/config'], { reject: false, timeoutMs: SETUP_TIMEOUT_MS });
+  // The keys are installed now; their copies need not stay in the container.
+  await docker(dockerd, ['exec', id, 'rm', '-rf', '/run/provision-lab'], { reject: false });
+  if (setup.exitCode !== 0 || !setup.stdout.includes(READY_MARKER)) throw new Error(`the setup of lab container ${options.name} failed:\n${setup.all}`);
+  return { name: options.name, id, pid, hostIfnames: hostIfnames(options), seconds: (Date.now() - started) / 1000 };
 }
 
 async function attachNic(pid: number, nic: ContainerNic, inside: string): Promise<void> {
@@ -160,6 +218,11 @@ async function tarOf(dir: string): Promise<Buffer> {
 export async function removeContainer(dockerd: DockerdHandle, name: string, hostIfnames: readonly string[]): Promise<void> {
   const removed = await docker(dockerd, ['rm', '--force', '--volumes', name], { reject: false });
   if (removed.exitCode !== 0 && !/No such container/i.test(removed.stderr)) throw new Error(`docker rm ${name} failed: ${removed.stderr.trim()}`);
+  await deleteHostEnds(hostIfnames);
+}
+
+/** Deletes the host ends of a container's veth pairs; one that is gone is fine. */
+async function deleteHostEnds(hostIfnames: readonly string[]): Promise<void> {
   for (const ifname of hostIfnames) {
     assertLinkName(ifname, 'veth');
     const deleted = await execa('ip', ['link', 'delete', 'dev', ifname], { reject: false });

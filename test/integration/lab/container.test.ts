@@ -1,6 +1,7 @@
 // A container host (on the lab's own dockerd) beside a namespace host: it answers ssh as itself on
-// both lab bridges, reaches its neighbour and the offline mirror, is reset alone, and `lab down`
-// removes it, its dockerd and everything they made; the machine's firewall is never touched.
+// both lab bridges, reaches its neighbour and the offline mirror, starts again on its filesystem
+// when it died, is reset alone, and `lab down` removes it, its dockerd and everything they made;
+// the machine's firewall is never touched.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { labContainerName } from '../../../src/lab/container-host.ts';
 import { labDown, labReset, labUp } from '../../../src/lab/lab.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
 import { findProcesses } from '../../../src/lab/processes.ts';
+import { poll } from '../../../src/lab/wait.ts';
 import { assertNoLabRunning, command, differences, FIRST_BUILD_TIMEOUT_MS, skipReason, snapshot, ssh, sshOk, type MachineSnapshot } from './support.ts';
 
 const CONTAINER = { name: 'ct1', address: '10.213.2.20', heartbeat: '10.213.1.20' };
@@ -69,6 +71,27 @@ describe.skipIf(skipReason)('a container lab host', () => {
     await sshOk(CONTAINER.address, 'apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ipvsadm >/dev/null 2>&1');
     expect(await sshOk(CONTAINER.address, "dpkg-query -W -f='${Status}' ipvsadm")).toBe('install ok installed');
   }, 120_000);
+
+  it('lab up starts it again on its filesystem after its init died, and keeps its neighbour running', async () => {
+    const name = labContainerName(CONTAINER.name);
+    // What provisioning could have done: a package (installed above), a file, an /etc/hosts entry
+    // (docker writes /etc/hosts anew when a container starts).
+    await sshOk(CONTAINER.address, 'echo kept > /root/disk-marker && echo "10.213.2.99 provisioned-entry" >> /etc/hosts');
+    await sshOk(NEIGHBOUR.address, 'echo running > /run/running-marker');
+    const [id, init] = (await docker(['inspect', '--format', '{{.Id}} {{.State.Pid}}', name])).stdout.trim().split(' ');
+    process.kill(Number(init), 'SIGKILL');
+    const stopped = await poll(async () => ((await docker(['inspect', '--format', '{{.State.Running}}', name])).stdout.trim() === 'false' ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    expect(stopped).toBe(true);
+
+    const up = await labUp({ inventoryFile });
+    expect(up.hostActions).toEqual({ [CONTAINER.name]: { action: 'restart', why: 'its processes had ended' }, [NEIGHBOUR.name]: { action: 'keep' } });
+    expect((await docker(['inspect', '--format', '{{.Id}} {{.State.Running}}', name])).stdout.trim()).toBe(`${id} true`);
+    expect((await sshOk(CONTAINER.address, 'cat /root/disk-marker')).trim()).toBe('kept');
+    expect(await sshOk(CONTAINER.address, "dpkg-query -W -f='${Status}' ipvsadm")).toBe('install ok installed');
+    expect(await sshOk(CONTAINER.address, 'cat /etc/hosts')).toMatch(/^10\.213\.2\.99 provisioned-entry$/m);
+    expect(await sshOk(CONTAINER.address, 'ip -o -4 addr show')).toMatch(/eth1\s+inet 10\.213\.1\.20\/24/);
+    expect((await sshOk(NEIGHBOUR.address, 'cat /run/running-marker')).trim()).toBe('running');
+  }, 60_000);
 
   it('reset gives it a fresh container and leaves its neighbour alone', async () => {
     await sshOk(CONTAINER.address, 'echo changed > /root/marker');

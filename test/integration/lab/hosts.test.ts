@@ -1,17 +1,21 @@
 // Lab hosts are separate hosts: their own hostname, files, host keys, network settings and sshd;
-// `lab reset` restores one of them only; they install packages from the lab's offline mirror.
+// `lab reset` restores one of them only; they install packages from the lab's offline mirror;
+// `lab up` on the running lab keeps the healthy hosts and starts a crashed one again on its disk.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown, labReset, labStatus, labUp } from '../../../src/lab/lab.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
-import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk, TEST_HOSTS, writeTestInventory } from './support.ts';
+import { assertNoLabRunning, command, FIRST_BUILD_TIMEOUT_MS, killNamespaceHost, LAB_CLI, namespaceHostInit, skipReason, ssh, sshOk, TEST_HOSTS, writeTestInventory } from './support.ts';
 
 const [dir1, dir2, rs1, rs2] = TEST_HOSTS;
 
 describe.skipIf(skipReason)('lab hosts', () => {
+  let inventoryFile: string;
+
   beforeAll(async () => {
     assertNoLabRunning();
-    await labUp({ inventoryFile: await writeTestInventory() });
+    inventoryFile = await writeTestInventory();
+    await labUp({ inventoryFile });
   }, FIRST_BUILD_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -103,4 +107,25 @@ describe.skipIf(skipReason)('lab hosts', () => {
     await labReset({ host: rs2.name });
     expect((await labStatus())?.every((host) => host.sshBanner !== undefined)).toBe(true);
   });
+
+  it('lab up keeps the healthy hosts running and starts a crashed one again on its disk, saying which', async () => {
+    // On the disk (kept by a restart) and in /run (a tmpfs: gone when the host starts again).
+    for (const host of TEST_HOSTS) await sshOk(host.address, `echo ${host.name} > /root/disk-marker && echo ${host.name} > /run/running-marker`);
+    const healthy = [dir1, dir2, rs1];
+    const initsBefore = await Promise.all(healthy.map((host) => namespaceHostInit(host.name)));
+    expect(initsBefore.every((pid) => pid !== undefined)).toBe(true);
+    await killNamespaceHost(rs2.name);
+
+    const up = await command(process.execPath, ['--import', 'tsx', LAB_CLI, 'lab', 'up', '-i', inventoryFile], 60_000);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/^ {2}rs2 +namespace +10\.213\.2\.253 +restarted on its disk \(its processes had ended\); ssh answered after \d+\.\d s$/m);
+    for (const host of healthy) expect(up.stdout).toMatch(new RegExp(`^ {2}${host.name} +namespace +${host.address.replaceAll('.', '\\.')} +kept running$`, 'm'));
+
+    // The healthy hosts ran on untouched: the same init, /run as it was.
+    expect(await Promise.all(healthy.map((host) => namespaceHostInit(host.name)))).toEqual(initsBefore);
+    for (const host of healthy) expect((await sshOk(host.address, 'cat /root/disk-marker /run/running-marker')).split('\n')).toEqual([host.name, host.name, '']);
+    // The crashed host is back as itself (ssh checks its host key strictly), on the disk it had.
+    expect((await sshOk(rs2.address, 'uname -n; cat /root/disk-marker')).split('\n')).toEqual([rs2.name, rs2.name, '']);
+    expect((await ssh(rs2.address, 'test -e /run/running-marker')).code).toBe(1);
+  }, 90_000);
 });

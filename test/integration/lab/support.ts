@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { CGROUP_PARENT_PREFIX } from '../../../src/lab/container/dockerd.ts';
 import { GUARD_ROUTE_METRIC } from '../../../src/lab/network.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
+import { poll } from '../../../src/lab/wait.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -174,6 +175,32 @@ async function labProcesses(): Promise<string[]> {
     if (netns !== ownNetns || cmdline.includes(cache)) found.push(`${entry} ${cmdline}`);
   }
   return found.sort();
+}
+
+/** The machine's pids of the processes in a namespace host (its whole process tree: they share its network namespace). */
+async function namespaceHostPids(hostName: string): Promise<number[]> {
+  return (await command('ip', ['netns', 'pids', `pvlab-${hostName}`])).stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** The machine's pid of a namespace host's init (PID 1 of its PID namespace), if it runs. */
+export async function namespaceHostInit(hostName: string): Promise<number | undefined> {
+  for (const pid of await namespaceHostPids(hostName)) {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    if (/^NSpid:.*\s1$/m.test(status)) return pid;
+  }
+  return undefined;
+}
+
+/**
+ * Kills a namespace host as a crash would: SIGKILL to its init, which ends every process in it;
+ * resolves once none is left. Its network namespace and upper layer stay.
+ */
+export async function killNamespaceHost(hostName: string): Promise<void> {
+  const init = await namespaceHostInit(hostName);
+  if (init === undefined) throw new Error(`lab host ${hostName} has no init to kill`);
+  process.kill(init, 'SIGKILL');
+  const ended = await poll(async () => ((await namespaceHostPids(hostName)).length === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+  if (ended === undefined) throw new Error(`lab host ${hostName} still has processes 10 s after its init was killed`);
 }
 
 /** Path of the test program that runs the lab's commands in a child process. */
