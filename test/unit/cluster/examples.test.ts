@@ -2,7 +2,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintCluster, lintSubject, formatFinding, managesHostname } from '../../../src/cluster/lint.ts';
+import { lintCluster, lintSubject, formatFinding } from '../../../src/cluster/lint.ts';
+import { managesHostname } from '../../../src/cluster/lint/heartbeat.ts';
 import { heartbeatNodeName, heartbeatNodes, ipvsOwner, isDirector, realServerHosts } from '../../../src/cluster/model.ts';
 import { loadInventory } from '../../../src/inventory/load.ts';
 import { repoRoot } from '../inventory/files.ts';
