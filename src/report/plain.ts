@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import type { Writable } from 'node:stream';
 import type { Reporter, RunEvent, TaskResultEvent } from '../runner/events.ts';
 import { renderFileDiff } from './diff.ts';
-import { formatRecap } from './recap.ts';
+import { banner, formatRecap } from './recap.ts';
 
 export interface HumanOutputOptions {
   verbosity: number;
@@ -35,6 +35,12 @@ export class PlainReporter implements Reporter {
     return pc.green(text);
   }
 
+  /** The terminal's width when the output goes to one (banners fit it); undefined for a file or pipe. */
+  private columns(): number | undefined {
+    const out = this.out as Partial<NodeJS.WriteStream>;
+    return out.isTTY ? out.columns : undefined;
+  }
+
   private write(text: string): void {
     this.out.write(text.endsWith('\n') ? text : `${text}\n`);
   }
@@ -46,7 +52,7 @@ export class PlainReporter implements Reporter {
         if (event.check) this.write('CHECK MODE: nothing will be changed');
         break;
       case 'play-start':
-        this.write(`\nPLAY [${event.play}] ${'*'.repeat(Math.max(3, 60 - event.play.length))}`);
+        this.write(`\n${banner(`PLAY [${event.play}]`, Math.max(3, 60 - event.play.length), this.columns())}`);
         break;
       case 'host-unreachable':
         this.write(this.colour('unreachable', `UNREACHABLE: [${event.host}] ${event.message}`));
@@ -62,7 +68,7 @@ export class PlainReporter implements Reporter {
         this.write(this.colour('changed', `WARNING: ${event.host ? `[${event.host}] ` : ''}${event.message}`));
         break;
       case 'recap':
-        this.write(`\n${formatRecap(event.hosts)}`);
+        this.write(`\n${formatRecap(event.hosts, this.columns())}`);
         if (event.interrupted) this.write('The run was interrupted: hosts may be partly provisioned; run it again to converge.');
         break;
       case 'host-done':

@@ -43,11 +43,21 @@ export class RecapCounter {
   }
 }
 
-export function formatRecap(rows: RecapRow[]): string {
+/**
+ * `TITLE *****`: `stars` stars, fewer on a terminal narrower than that (`columns`), so the line
+ * does not wrap into a line of stars alone; at least 3.
+ */
+export function banner(title: string, stars: number, columns?: number): string {
+  const fits = columns === undefined ? stars : columns - title.length - 1;
+  return `${title} ${'*'.repeat(Math.max(3, Math.min(stars, fits)))}`;
+}
+
+/** The recap; `columns`: the width of the terminal it is shown on, if it is. */
+export function formatRecap(rows: RecapRow[], columns?: number): string {
   const width = Math.max(4, ...rows.map((r) => r.host.length));
   const lines = rows.map(
     (r) =>
       `${r.host.padEnd(width)} : ok=${r.ok}  changed=${r.changed}  unreachable=${r.unreachable}  failed=${r.failed}  skipped=${r.skipped}  remote_executions=${r.remoteExecutions}`,
   );
-  return ['PLAY RECAP ' + '*'.repeat(60), ...lines].join('\n');
+  return [banner('PLAY RECAP', 60, columns), ...lines].join('\n');
 }
