@@ -35,6 +35,13 @@ export interface SshdOptions {
    * takes the first value it reads for a keyword, so they win over this module's defaults.
    */
   extraConfig?: string[];
+  /**
+   * Run sshd in a mount namespace of its own with an empty /var/lock (a tmpfs). provision's host
+   * lock is /var/lock/provision.lock on the target, so every server on this machine shares it:
+   * with this option each server is a host of its own to the runner (a run can use several at
+   * once) and never waits for other tests' runs. Default false.
+   */
+  ownLockDir?: boolean;
 }
 
 /**
@@ -118,7 +125,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     }
 
     let log = '';
-    const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const sshdArgs = ['-D', '-e', '-f', config];
+    // unshare execs sh, which execs sshd: the child is sshd itself, so stop() signals it directly.
+    const child = options.ownLockDir
+      ? spawn(
+          'unshare',
+          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=1777 provision-test-locks "$(realpath /var/lock)" && exec "$@"', 'sh', SSHD, ...sshdArgs],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        )
+      : spawn(SSHD, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     await waitUntilListening(child, port, () => log);
