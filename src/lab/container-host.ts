@@ -5,7 +5,7 @@
 // over ssh until the docker connector exists.
 import path from 'node:path';
 import { ensureImage, labContainers, removeContainer, restartContainer, startContainer } from './container/container.ts';
-import { dockerdLeftOver, runningDockerd, startDockerd, stopDockerd, type Dockerd } from './container/dockerd.ts';
+import { DOCKERD_TOOLS, dockerdLeftOver, runningDockerd, startDockerd, stopDockerd, type Dockerd } from './container/dockerd.ts';
 import type { HostStartContext, LabContext, LabHostDriver } from './driver.ts';
 import type { LabPaths } from './paths.ts';
 import { hostLinkName, labMacAddress, LAB_PREFIX } from './naming.ts';
@@ -54,6 +54,7 @@ function containerRuntime({ paths, log }: LabContext): Promise<ContainerRuntime>
 
 export const containerDriver: LabHostDriver = {
   kind: 'container',
+  tools: DOCKERD_TOOLS,
   // startContainer returns once sshd listens: the core's wait is only the first answer.
   sshReadyTimeoutMs: 15_000,
 

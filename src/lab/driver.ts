@@ -7,6 +7,7 @@
 // iptables) are released by the core; anything else is recorded as { type: 'driver', data } and
 // released by the driver's release().
 import type { HostFile } from './host-files.ts';
+import type { MachineTool } from './packages.ts';
 import type { LabPaths } from './paths.ts';
 import type { LabBridge, LabHost, LabKind } from './settings.ts';
 import type { LabResource } from './state.ts';
@@ -45,6 +46,8 @@ export interface HostStartContext extends LabContext {
 
 export interface LabHostDriver {
   readonly kind: LabKind;
+  /** the machine tools this kind runs (installed before anything is built: src/lab/apt.ts) */
+  readonly tools: readonly MachineTool[];
   /** how long the core waits for the host's sshd after start() resolved */
   readonly sshReadyTimeoutMs: number;
   /**

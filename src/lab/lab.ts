@@ -15,6 +15,7 @@ import { UserError } from '../core/errors.ts';
 import { exportLabSecrets } from './secrets.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { ensureTools } from './command.ts';
+import { LAB_TOOLS } from './packages.ts';
 import { HOST_CONSOLE_LOG, type LabContext, type LabHostDriver } from './driver.ts';
 import { LAB_DRIVERS } from './drivers.ts';
 import { hostKeyFiles, labHostFiles, type HostFile } from './host-files.ts';
@@ -138,7 +139,9 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
       await teardown(s, existing, existing?.state.bridges ?? plan.bridges);
     }
 
-    await ensureTools(['ip', 'unshare', 'ssh-keygen'], log);
+    // Every tool the lab runs, installed in one apt-get before anything runs in parallel: an error
+    // in one host's start can then never meet an apt-get in flight (src/lab/apt.ts).
+    await ensureTools([...LAB_TOOLS, ...[...new Set(drivers.values())].flatMap((driver) => driver.tools)], log);
     const subnets = labSubnets(plan);
     await checkSubnetsFree(subnets);
     const [labPublicKey, rootfs, mirror] = await Promise.all([ensureLabKey(paths), ensureRootfs(paths, log), ensureMirror(paths, log)]);

@@ -64,6 +64,8 @@ const NETNS_DIR = '/run/netns';
 
 export const namespaceDriver: LabHostDriver = {
   kind: 'namespace',
+  // unshare, ip and the rootfs tools are the lab's own (LAB_TOOLS)
+  tools: [],
   sshReadyTimeoutMs: 15_000,
 
   async prepare(_context: LabContext, record: (resource: LabResource) => Promise<void>): Promise<void> {

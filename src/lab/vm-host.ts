@@ -12,9 +12,9 @@ import type { LabPaths } from './paths.ts';
 import { hostLinkName, labMacAddress } from './naming.ts';
 import { findProcesses, findProcessesUsing, processStartTime } from './processes.ts';
 import type { LabResource } from './state.ts';
-import { ensureVmImage, VM_IMAGE_DIR, type VmImage } from './vm/image.ts';
+import { ensureVmImage, VM_IMAGE_DIR, VM_IMAGE_TOOLS, type VmImage } from './vm/image.ts';
 import { GUEST_KERNEL_DIR } from './vm/kernel.ts';
-import { killVm, startVm, vmFiles } from './vm/qemu.ts';
+import { killVm, QEMU_TOOLS, startVm, vmFiles } from './vm/qemu.ts';
 import { createTap } from './vm/tap.ts';
 
 /** The image of each lab cache, looked up once per `lab up` (every VM shares it) or `lab reset`. */
@@ -49,6 +49,7 @@ function vmRecord(data: Record<string, unknown>, paths: LabPaths): VmRecord {
 
 export const vmDriver: LabHostDriver = {
   kind: 'vm',
+  tools: [...VM_IMAGE_TOOLS, ...QEMU_TOOLS],
   // TCG boots to sshd in 8-15 s on the lab's machine kind; more when the machine is busy.
   sshReadyTimeoutMs: 90_000,
 
