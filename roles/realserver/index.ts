@@ -4,7 +4,8 @@
 //      ever maps a VIP to a real server's MAC;
 //   2. the VIPs: DR on loopback aliases, TUN on tunl0; and the default gateway (NAT: the director);
 //      each kept for boot the family's way (boot_method below) and brought up now;
-//   3. the page each health check fetches, with the text it expects;
+//   3. the page each health check fetches, with the text it expects, and the site's index page
+//      naming the real server (which one answered through the VIP);
 //   4. the services the real server runs.
 // A host that serves no virtual service gets no task.
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
@@ -13,6 +14,7 @@ import { applyRulesScript, jfChains, rulesInPlaceCheck, standardChains, type Arp
 import {
   debianArptablesFile,
   ifcfgPath,
+  indexPagePath,
   initScriptPath,
   interfacesFile,
   pageDirectories,
@@ -78,10 +80,17 @@ const arptablesFamilies: Array<{ tool: string; chains: ArpChains; save: ArpSave;
   { tool: 'arptables', chains: standardChains, save: { command: `arptables-save > ${debianArptablesFile}`, file: debianArptablesFile }, when: (facts) => !el(facts) },
 ];
 
-export function realServerTasks(view: RealServerView, method: BootMethod): Task[] {
-  const layout = (facts: Facts) => bootLayout(view, facts, method);
+/** How the role's variables shape the task list. */
+export interface RealServerChoices {
+  bootMethod: BootMethod;
+  /** the index page's line; undefined: the role leaves the index page alone */
+  indexPage?: string;
+}
+
+export function realServerTasks(view: RealServerView, choices: RealServerChoices): Task[] {
+  const layout = (facts: Facts) => bootLayout(view, facts, choices.bootMethod);
   const vips = [...view.loopbackVips.map((v) => v.vip), ...view.tunnelVips.map((v) => v.vip)];
-  return [...arpTasks(view, vips), ...vipTasks(view, layout), ...scriptTasks(view, layout), ...pageTasks(view), ...serviceTasks(view)];
+  return [...arpTasks(view, vips), ...vipTasks(view, layout), ...scriptTasks(view, layout), ...pageTasks(view, choices.indexPage), ...serviceTasks(view)];
 }
 
 function arpTasks(view: RealServerView, vips: string[]): Task[] {
@@ -211,11 +220,15 @@ function scriptTasks(view: RealServerView, layout: (facts: Facts) => BootLayout)
   ];
 }
 
-function pageTasks(view: RealServerView): Task[] {
-  const directories = [...new Set(view.pages.flatMap((page) => [view.documentRoot, ...pageDirectories(view.documentRoot, page)]))];
+function pageTasks(view: RealServerView, indexPage: string | undefined): Task[] {
+  // Written before the web server is installed, so a package that ships an index page (Debian's
+  // apache2) keeps ours.
+  const index = indexPage === undefined || view.checksReadIndex ? undefined : { path: indexPagePath(view.documentRoot), content: `${indexPage}\n` };
+  const directories = [...new Set([...view.pages.flatMap((page) => [view.documentRoot, ...pageDirectories(view.documentRoot, page)]), ...(index ? [view.documentRoot] : [])])];
   return [
     ...directories.map((path) => ({ name: `directory ${path}`, op: ops.directory({ path, mode: '0755' }) })),
     ...view.pages.map((page) => ({ name: `health-check page ${page.path} (${page.services.join(', ')})`, op: ops.file({ path: page.path, content: page.content, mode: '0644' }) })),
+    ...(index ? [{ name: `index page ${index.path}, naming the real server`, op: ops.file({ path: index.path, content: index.content, mode: '0644' }) }] : []),
   ];
 }
 
@@ -233,7 +246,9 @@ export default defineRole({
   ...realserverVariables,
   tasks: (ctx) => {
     const view = realServerView(clusterOf(ctx, 'realserver'), ctx.host.name);
-    return view === undefined ? [] : realServerTasks(view, ctx.vars.boot_method);
+    if (view === undefined) return [];
+    const indexPage = ctx.vars.manage_index_page ? ctx.vars.index_page || ctx.host.name : undefined;
+    return realServerTasks(view, { bootMethod: ctx.vars.boot_method, ...(indexPage === undefined ? {} : { indexPage }) });
   },
   handlers: () => [{ name: 'reload systemd units', op: ops.command({ run: 'systemctl daemon-reload' }) }],
 });

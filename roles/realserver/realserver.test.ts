@@ -132,7 +132,7 @@ describe('realserver rules', () => {
 
   it('never adds the VIP to lo on a director that holds it on another interface', () => {
     const c = cluster({ virtual_services: [{ vip: '10.0.0.100', port: 80, realservers: [{ host: 'd1' }, { host: 'web1' }] }] });
-    const ctx = (host: string) => ({ vars: { boot_method: 'native' as const }, host: { name: host, address: '', groups: [] }, inventory: { hosts: [] }, cluster: c });
+    const ctx = (host: string) => ({ vars: { ...realserver.defaults, boot_method: 'native' as const }, host: { name: host, address: '', groups: [] }, inventory: { hosts: [] }, cluster: c });
     const guard = (host: string) => realserver.tasks(ctx(host)).find((t) => t.name.endsWith('now (ifup)'))?.op.probe() ?? '';
     // Anywhere on the director (heartbeat moved it to eth0 on purpose), on lo on a plain real server.
     expect(guard('d1')).toContain("ip -o -4 addr show | grep -qF 'inet 10.0.0.100/'");
@@ -179,6 +179,27 @@ describe('realserver rules', () => {
     expect(realServerView(c, 'web1')?.pages).toEqual([{ path: '/var/www/html/check/lvs.html', content: 'OK\n', services: ['tcp 10.0.0.100:80'] }]);
     const names = taskNames(plan({ cluster: c, hosts: hostsOf(c) }, 'web1', factsFor('debian12')));
     expect(names).toEqual(expect.arrayContaining(['directory /var/www/html', 'directory /var/www/html/check']));
+  });
+
+  it('writes an index page naming the real server before its web server is installed, or the text index_page gives', () => {
+    const c = cluster({ realserver: { services: ['nginx'] } });
+    const indexTask = (p: RolePlan) => p.tasks.find((t) => t.task.startsWith('index page '));
+    const planned = plan({ cluster: c, hosts: hostsOf(c) }, 'web2', factsFor('debian12'));
+    expect(indexTask(planned)).toMatchObject({ task: 'index page /var/www/html/index.html, naming the real server', status: 'changed', files: { '/var/www/html/index.html': 'web2\n' } });
+    const names = taskNames(planned);
+    expect(names.indexOf('index page /var/www/html/index.html, naming the real server')).toBeLessThan(names.indexOf('nginx installed'));
+    expect(indexTask(plan({ cluster: c, hosts: hostsOf(c) }, 'web2', factsFor('el9'), { index_page: 'Real Server 2' }))?.files).toEqual({ '/var/www/html/index.html': 'Real Server 2\n' });
+    expect(indexTask(plan({ cluster: c, hosts: hostsOf(c) }, 'web2', factsFor('el9'), { manage_index_page: false }))).toBeUndefined();
+  });
+
+  it.each([
+    ['keepalived, url /', { url: { path: '/', status_code: 200 } }],
+    ['keepalived, url /index.html', { url: { path: '/index.html', status_code: 200 } }],
+  ])('leaves the index page to a health check that reads it (%s)', (_name, check) => {
+    const c = cluster({ virtual_services: [{ vip: '10.0.0.100', port: 80, realservers: [{ host: 'web1' }], check }] });
+    const writes = plan({ cluster: c, hosts: hostsOf(c) }, 'web1', factsFor('debian12')).tasks.filter((t) => t.files?.['/var/www/html/index.html'] !== undefined);
+    // The check's own page ("OK") where it requests index.html, nothing where it requests /.
+    expect(writes.map((t) => t.task)).toEqual(check.url.path === '/' ? [] : ['health-check page /var/www/html/index.html (tcp 10.0.0.100:80)']);
   });
 
   it.each(variants)('writes an init script that dash and busybox sh parse (%s)', (_name, facts) => {

@@ -15,6 +15,8 @@ export const debianArptablesFile = '/etc/arptables.rules';
 export const initScriptPath = '/etc/init.d/realserver';
 export const unitPath = '/etc/systemd/system/realserver.service';
 export const interfacesFile = '/etc/network/interfaces.d/lvs-realserver';
+/** The page a web server sends for / (nginx, apache2 and httpd look for index.html first). */
+export const indexPagePath = (documentRoot: string): string => `${documentRoot === '/' ? '' : documentRoot}/index.html`;
 
 export const ifcfgPath = (label: string): string => `/etc/sysconfig/network-scripts/ifcfg-${label}`;
 

@@ -58,6 +58,8 @@ export interface RealServerView {
   /** where the check pages go (no trailing slash) */
   documentRoot: string;
   pages: CheckPage[];
+  /** a health check reads the site's index page (it requests / or index.html): the page is the check's */
+  checksReadIndex: boolean;
   /** services the real server runs (httpd ...), enabled at boot and started */
   services: string[];
 }
@@ -106,6 +108,7 @@ export function realServerView(cluster: Cluster, host: string): RealServerView |
     ...(gateway === undefined ? {} : { gateway }),
     documentRoot: cluster.realserver.document_root.replace(/\/+$/, '') || '/',
     pages: cluster.realserver.check_page ? checkPages(cluster, services) : [],
+    checksReadIndex: services.some((service) => readsIndexPage(cluster, service)),
     services: cluster.realserver.services,
   };
 }
@@ -140,6 +143,13 @@ function gatewayOf(cluster: Cluster, host: string, services: VirtualService[], a
   const usesNat = cluster.virtual_services.some((service) => service.forwarding === 'nat');
   const address = usesNat ? cluster.network.gateway : cluster.realserver.gateway;
   return address === undefined ? undefined : { address, reason: 'router' };
+}
+
+/** The check of `service` fetches the site's index page: it requests / or index.html (with or without a query). */
+function readsIndexPage(cluster: Cluster, service: VirtualService): boolean {
+  const page = checkPage(cluster, service);
+  const path = page?.path.split('?')[0]?.replace(/\/+$/, '');
+  return path === '' || path === 'index.html';
 }
 
 /**

@@ -143,6 +143,9 @@ export const HaResource = text(
   { maxLength: 1024 },
 );
 
+/** A line of a web page a role writes (the real server's index page): any printable text, one line. */
+export const PageLine = text(`^${PRINTABLE}*$`, 'one line of text, e.g. web1', { maxLength: 1024 });
+
 /** An argument given to ./configure: any one-line text (it is passed as one quoted word). */
 export const ConfigureArgument = text(`^${PRINTABLE}+$`, 'one ./configure argument on one line, e.g. --prefix=/usr', { maxLength: 4096 });
 
