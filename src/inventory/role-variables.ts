@@ -4,6 +4,7 @@
 // (src/runner/run-playbook.ts). Each problem points at the file:line that set the value.
 import type { TSchema } from '@sinclair/typebox';
 import { baseVariables } from '../../roles/base/variables.ts';
+import { clientVariables } from '../../roles/client/variables.ts';
 import { realserverVariables } from '../../roles/realserver/variables.ts';
 import { UserError } from '../core/errors.ts';
 import { interpolateVars } from './interpolate.ts';
@@ -17,6 +18,7 @@ type Types = Readonly<Record<string, TSchema | undefined>>;
 export const BUILTIN_ROLE_VARIABLES: ReadonlyArray<{ role: string; types: Types }> = [
   { role: 'base', types: baseVariables.types },
   { role: 'realserver', types: realserverVariables.types },
+  { role: 'client', types: clientVariables.types },
 ];
 
 const checkers = new WeakMap<TSchema, ReturnType<typeof compileValueChecker>>();

@@ -146,6 +146,13 @@ export const HaResource = text(
 /** A line of a web page a role writes (the real server's index page): any printable text, one line. */
 export const PageLine = text(`^${PRINTABLE}*$`, 'one line of text, e.g. web1', { maxLength: 1024 });
 
+/**
+ * A package name as rpm and dpkg write them (gtk+, libstdc++6, arptables_jf), optionally with an
+ * architecture (glibc.i686, libc6:i386): no shell or glob characters.
+ */
+export const PACKAGE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+:~-]*$';
+export const PackageName = text(PACKAGE_NAME_PATTERN, 'a package name: letters, digits and . _ + : ~ -, e.g. curl', { maxLength: 256 });
+
 /** An argument given to ./configure: any one-line text (it is passed as one quoted word). */
 export const ConfigureArgument = text(`^${PRINTABLE}+$`, 'one ./configure argument on one line, e.g. --prefix=/usr', { maxLength: 4096 });
 

@@ -3,6 +3,7 @@
 import type { Facts, PackageManager } from '../core/facts.ts';
 import { noChange, OperationError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import { quote } from '../core/shell.ts';
+import { PACKAGE_NAME_PATTERN } from '../inventory/value-types.ts';
 import { allValues, checkSelectors, pickForPlatform, type PerPlatform } from './per-platform.ts';
 import { parseRecords, restOf, sbinPath, type ProbeRecord } from './system-probe.ts';
 
@@ -23,9 +24,8 @@ export interface PackagesOptions {
   updateCache?: boolean;
 }
 
-// rpm and dpkg names (gtk+, libstdc++6, arptables_jf), optionally with an architecture
-// (glibc.i686, libc6:i386). No shell or glob characters, so the probe can loop over them unquoted.
-const packageNamePattern = /^[A-Za-z0-9][A-Za-z0-9._+:~-]*$/;
+// No shell or glob characters, so the probe can loop over them unquoted.
+const packageNamePattern = new RegExp(PACKAGE_NAME_PATTERN);
 
 export function packages(options: PackagesOptions): Operation {
   const state = options.state ?? 'present';

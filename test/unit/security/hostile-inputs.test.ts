@@ -26,6 +26,7 @@ import type { Inventory } from '../../../src/inventory/model.ts';
 import { BUILTIN_ROLE_VARIABLES } from '../../../src/inventory/role-variables.ts';
 import { InventoryFile } from '../../../src/inventory/schema.ts';
 import base from '../../../roles/base/index.ts';
+import client from '../../../roles/client/index.ts';
 import director from '../../../roles/director/index.ts';
 import firewall from '../../../roles/firewall/index.ts';
 import heartbeat from '../../../roles/heartbeat/index.ts';
@@ -40,7 +41,7 @@ import { planRole } from '../../support/plan-role.ts';
 import { repoRoot } from '../../support/project.ts';
 
 // In site.yml's order.
-const ROLES: Role[] = [base, sourceBuilds, realserver, firewall, director, ldirectord, heartbeat, keepalived, piranha] as unknown as Role[];
+const ROLES: Role[] = [base, sourceBuilds, realserver, firewall, director, ldirectord, heartbeat, keepalived, piranha, client] as unknown as Role[];
 // EL5 (sysconfig files, ifcfg, SysV scripts) and Debian 12 (systemd, /etc/default): between them,
 // every kind of file the roles write.
 const PLATFORMS: Platform[] = ['el5', 'debian12'];
