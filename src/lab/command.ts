@@ -46,6 +46,7 @@ export async function tryRun(command: string, args: readonly string[], options: 
     ...(options.env === undefined ? {} : { env: options.env }),
     stripFinalNewline: false,
   });
+  if ((result as { code?: string }).code === 'ENOENT') throw notInstalled(command);
   const outcome = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
   if (result.timedOut) throw new CommandError(describe(command, args), { ...outcome, timedOut: true });
   return outcome;
@@ -56,6 +57,13 @@ export async function run(command: string, args: readonly string[], options: Par
   const result = await tryRun(command, args, options);
   if (result.exitCode !== 0) throw new CommandError(describe(command, args), { ...result, timedOut: false });
   return result;
+}
+
+/** A machine tool the lab runs is missing: what to install, not an internal error. */
+function notInstalled(command: string): UserError {
+  const tool = path.basename(command);
+  const known = Object.hasOwn(MACHINE_TOOLS, tool) ? MACHINE_TOOLS[tool as MachineTool] : undefined;
+  return new UserError(`${tool} is not installed on this machine`, {}, known === undefined ? `install ${tool}` : `install it: apt-get install ${known} (provision lab up installs it)`);
 }
 
 function describe(command: string, args: readonly string[]): string {

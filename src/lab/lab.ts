@@ -130,6 +130,10 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
   const inventoryFile = path.resolve(options.inventoryFile);
 
   return withLock(paths, async () => {
+    // Every tool the lab runs, installed in one apt-get before the lab runs any of them (a fresh
+    // machine has no ip) and before anything runs in parallel: an error in one host's start can
+    // then never meet an apt-get in flight (src/lab/apt.ts).
+    await ensureTools([...LAB_TOOLS, ...[...new Set(drivers.values())].flatMap((driver) => driver.tools)], log);
     const existing = await StateFile.read(paths.state);
     const rebuildWhy = existing === undefined ? undefined : whyRebuildLab(existing.state, plan.bridges, await rootfsCurrent(paths));
     // The lab that is up, kept host by host; undefined: the lab is made anew.
@@ -139,9 +143,6 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
       await teardown(s, existing, existing?.state.bridges ?? plan.bridges);
     }
 
-    // Every tool the lab runs, installed in one apt-get before anything runs in parallel: an error
-    // in one host's start can then never meet an apt-get in flight (src/lab/apt.ts).
-    await ensureTools([...LAB_TOOLS, ...[...new Set(drivers.values())].flatMap((driver) => driver.tools)], log);
     const subnets = labSubnets(plan);
     await checkSubnetsFree(subnets);
     const [labPublicKey, rootfs, mirror] = await Promise.all([ensureLabKey(paths), ensureRootfs(paths, log), ensureMirror(paths, log)]);

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { UserError } from '../core/errors.ts';
-import { run, tryRun } from './command.ts';
+import { hasCommand, run, tryRun } from './command.ts';
 import { formatSubnet, overlaps, parseCidr, subnetOf, type Subnet } from './ipv4.ts';
 import { LAB_PREFIX, labMacAddress } from './naming.ts';
 import type { LabBridge } from './settings.ts';
@@ -171,6 +171,8 @@ export function splitRule(line: string): string[] {
 
 /** Names of the machine's links and network namespaces that carry the lab prefix. */
 export async function labLinks(): Promise<string[]> {
+  // Without ip, there is nothing the lab made with it (lab up installs it before it makes anything).
+  if (!(await hasCommand('ip'))) return [];
   const { stdout } = await run('ip', ['-o', 'link', 'show']);
   const names: string[] = [];
   for (const line of stdout.split('\n')) {
@@ -181,6 +183,7 @@ export async function labLinks(): Promise<string[]> {
 }
 
 export async function labNetnses(): Promise<string[]> {
+  if (!(await hasCommand('ip'))) return [];
   const { stdout } = await run('ip', ['netns', 'list']);
   return stdout
     .split('\n')
