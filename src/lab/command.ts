@@ -23,7 +23,12 @@ export interface RunResult {
 
 const DEFAULT_TIMEOUT_MS = 15_000;
 
-export class CommandError extends Error {
+/**
+ * A command of this machine failed. What it printed says why, and the cause is the machine's (a
+ * kernel feature, a busy device, a full disk), so it is reported as the user's to act on, not as
+ * an internal error.
+ */
+export class CommandError extends UserError {
   override name = 'CommandError';
   constructor(
     readonly command: string,
@@ -31,7 +36,7 @@ export class CommandError extends Error {
   ) {
     const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-8).join('\n  ');
     const why = result.timedOut ? 'timed out' : `failed (exit ${result.exitCode})`;
-    super(`${command} ${why}${output ? `:\n  ${output}` : ''}`);
+    super(`${command} ${why}${output ? `:\n  ${output}` : ''}`, {}, "this machine's command failed as shown; 'provision lab down' removes whatever the lab made so far");
   }
 }
 
