@@ -30,7 +30,9 @@ describe('tarFile', () => {
     const dir = tempDir();
     const archive = join(dir, 'a.tar');
     writeFileSync(archive, tarFile({ name, data, mode: 0o640, uid: 1234, gid: 567, mtime: 1_700_000_000 }));
-    expect(execFileSync('tar', ['-tvf', archive, '--numeric-owner'], { encoding: 'utf8' })).toMatch(new RegExp(`^-rw-r----- 1234/567 +${data.length} 2023-11-\\d\\d \\d\\d:\\d\\d ${escape(name)}\\n$`));
+    // GNU tar lists a name's non-ASCII bytes escaped (\303\274) unless the locale is UTF-8; a fresh
+    // machine's may be C, so the listing asks for UTF-8 (C.UTF-8 is glibc's own, always present).
+    expect(execFileSync('tar', ['-tvf', archive, '--numeric-owner'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } })).toMatch(new RegExp(`^-rw-r----- 1234/567 +${data.length} 2023-11-\\d\\d \\d\\d:\\d\\d ${escape(name)}\\n$`));
     const out = join(dir, 'out');
     mkdirSync(out);
     execFileSync('tar', ['-xpf', archive, '-C', out, '--numeric-owner', '--same-owner']);
