@@ -130,7 +130,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     const child = options.ownLockDir
       ? spawn(
           'unshare',
-          ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=1777 provision-test-locks "$(realpath /var/lock)" && exec "$@"', 'sh', SSHD, ...sshdArgs],
+          ['--mount', '--propagation', 'private', 'sh', '-c', 'lock=$(realpath -m /var/lock) && mkdir -p "$lock" && mount -t tmpfs -o mode=1777 provision-test-locks "$lock" && exec "$@"', 'sh', SSHD, ...sshdArgs],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         )
       : spawn(SSHD, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
