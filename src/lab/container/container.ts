@@ -3,7 +3,7 @@
 // itself, one end of a veth pair on a lab bridge and the other in the container's network
 // namespace, so containers share the L2 segment of the namespace hosts and VMs. Inside, the guest
 // setup shared with the VMs sets the host's name, keys and addresses and starts sshd.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -138,6 +138,7 @@ export async function restartContainer(dockerd: DockerdHandle, options: StartCon
     await deleteHostEnds(hostIfnames(options));
     await docker(dockerd, ['start', id]);
     try {
+      await isolatedPid(dockerd, id, options.name);
       if (hosts !== undefined) await docker(dockerd, ['exec', '--interactive', id, 'sh', '-c', 'cat > /etc/hosts'], { input: hosts });
       // A container's /run is on its filesystem, not a fresh tmpfs as on a host that boots: the
       // sshd pid file of its last run could name a process of this one, and the setup would then
@@ -185,8 +186,7 @@ async function withGuestConfig<T>(options: StartContainerOptions, body: (configD
 
 /** Gives a running container its interfaces, runs the guest setup in it and waits for its sshd. */
 async function setUpRunning(dockerd: DockerdHandle, id: string, options: StartContainerOptions, configDir: string, started: number): Promise<RunningContainer> {
-  const pid = Number((await docker(dockerd, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`docker reports no process for container ${options.name}`);
+  const pid = await isolatedPid(dockerd, id, options.name);
   for (const [index, nic] of options.nics.entries()) await attachNic(pid, nic, `eth${index}`);
   await docker(dockerd, ['exec', '--interactive', id, 'tar', '-x', '-C', '/run'], { input: await tarOf(configDir) });
   const setup = await docker(dockerd, ['exec', id, 'sh', '/run/provision-lab/setup', '/run/provision-lab/config'], { reject: false, timeoutMs: SETUP_TIMEOUT_MS });
@@ -194,6 +194,39 @@ async function setUpRunning(dockerd: DockerdHandle, id: string, options: StartCo
   await docker(dockerd, ['exec', id, 'rm', '-rf', '/run/provision-lab'], { reject: false });
   if (setup.exitCode !== 0 || !setup.stdout.includes(READY_MARKER)) throw new Error(`the setup of lab container ${options.name} failed:\n${setup.all}`);
   return { name: options.name, id, pid, hostIfnames: hostIfnames(options), seconds: (Date.now() - started) / 1000 };
+}
+
+/** The container's process, once it is known to run in namespaces of its own. */
+async function isolatedPid(dockerd: DockerdHandle, id: string, name: string): Promise<number> {
+  const pid = Number((await docker(dockerd, ['inspect', '--format', '{{.State.Pid}}', id])).stdout.trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`docker reports no process for container ${name}`);
+  await assertOwnNamespaces(pid, `lab container ${name}`);
+  return pid;
+}
+
+// The setup writes /etc/hosts, ssh host keys, sshd's config and root's authorized_keys, and sets
+// the hostname: in a "container" that shares this machine's mount or UTS namespace it would
+// rewrite this machine's own (a dockerd started inside a chroot does exactly that). Docker's word
+// is not taken for it: the kernel's namespace links are compared.
+const ISOLATING_NAMESPACES = ['mnt', 'pid', 'uts', 'net'] as const;
+
+/**
+ * Throws unless process `pid` runs in its own mount, PID, UTS and network namespaces, none of them
+ * this process's.
+ */
+export async function assertOwnNamespaces(pid: number, what: string): Promise<void> {
+  const shared: string[] = [];
+  for (const kind of ISOLATING_NAMESPACES) {
+    const [theirs, ours] = await Promise.all([readlink(`/proc/${pid}/ns/${kind}`), readlink(`/proc/self/ns/${kind}`)]);
+    if (theirs === ours) shared.push(kind);
+  }
+  if (shared.length > 0) {
+    throw new UserError(
+      `${what} shares this machine's ${shared.join(', ')} namespace${shared.length > 1 ? 's' : ''}: its set-up would rewrite this machine's /etc, so nothing was run in it`,
+      {},
+      'run the lab where dockerd isolates its containers (not inside a chroot: use a VM, or a container started with its own namespaces)',
+    );
+  }
 }
 
 async function attachNic(pid: number, nic: ContainerNic, inside: string): Promise<void> {
