@@ -78,12 +78,12 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('reset')
-    .argument('<host>', 'the lab host to reset')
-    .description("throw one host's changes away (a fresh copy of the rootfs) without touching the others")
+    .argument('<hosts...>', 'the lab hosts to reset')
+    .description("throw hosts' changes away (a fresh copy of the rootfs each, in parallel) without touching the others")
     .option(...inventoryOption)
-    .action(async (host: string) => {
-      const result = await labReset({ host, log: progress });
-      print(`${host} is reset (${result.seconds.toFixed(1)} s).`);
+    .action(async (hosts: string[]) => {
+      const result = await labReset({ host: hosts, log: progress });
+      print(`${hosts.join(', ')} ${hosts.length === 1 ? 'is' : 'are'} reset (${result.seconds.toFixed(1)} s).`);
     });
 }
 

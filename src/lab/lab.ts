@@ -450,28 +450,42 @@ export async function labStatus(options: Omit<LabOptions, 'inventoryFile' | 'dri
   );
 }
 
-/** Throws one host's changes away: stops it and starts it again from a fresh upper layer. */
-export async function labReset(options: Omit<LabOptions, 'inventoryFile'> & { host: string }): Promise<{ seconds: number }> {
+/**
+ * Throws hosts' changes away: stops each and starts it again from a fresh upper layer (a new disk),
+ * all of them in parallel; the other hosts are untouched. Every name is checked before any host is
+ * stopped.
+ */
+export async function labReset(options: Omit<LabOptions, 'inventoryFile'> & { host: string | readonly string[] }): Promise<{ seconds: number }> {
   const started = Date.now();
   requireRootOnLinux();
   const s = session(options);
+  const names = [...new Set(typeof options.host === 'string' ? [options.host] : options.host)];
   return withLock(s.paths, async () => {
     const state = await StateFile.read(s.paths.state);
     if (state === undefined || state.state.phase !== 'up') throw new UserError('the lab is not up', {}, NOT_UP_HINT);
-    const hostState = state.state.hosts[options.host];
-    if (hostState === undefined) {
-      throw new UserError(`the lab has no host '${options.host}'`, {}, `lab hosts: ${Object.keys(state.state.hosts).join(', ')}`);
+    const unknown = names.filter((name) => state.state.hosts[name] === undefined);
+    if (unknown.length > 0) {
+      throw new UserError(`the lab has no host ${unknown.map((name) => `'${name}'`).join(', ')}`, {}, `lab hosts: ${Object.keys(state.state.hosts).join(', ')}`);
     }
-    const host = hostState.spec;
-    const driver = driversFor({ hosts: [host], bridges: state.state.bridges }, s.drivers).get(host.name)!;
+    const hosts = names.map((name) => state.state.hosts[name]!.spec);
+    const drivers = driversFor({ hosts, bridges: state.state.bridges }, s.drivers);
     const context = releaseContext(s, state.state.bridges);
-    const failures = await releaseAll(hostState.resources, context);
-    if (failures.length > 0) {
-      throw new UserError(`could not stop lab host ${host.name}:\n  ${failures.map((failure) => failure.message).join('\n  ')}`, { host: host.name }, 'run provision lab down, then lab up');
+    const stopped = await Promise.all(hosts.map(async (host) => ({ host, failures: await releaseAll(state.state.hosts[host.name]!.resources, context) })));
+    const failed = stopped.filter((entry) => entry.failures.length > 0);
+    if (failed.length > 0) {
+      const messages = failed.flatMap((entry) => entry.failures.map((failure) => `${entry.host.name}: ${failure.message}`));
+      throw new UserError(`could not stop lab host${failed.length > 1 ? 's' : ''} ${failed.map((entry) => entry.host.name).join(', ')}:\n  ${messages.join('\n  ')}`, failed.length === 1 ? { host: failed[0]!.host.name } : {}, 'run provision lab down, then lab up');
     }
     const labPublicKey = await ensureLabKey(s.paths);
-    await startHost(host, state, driver, context, labPublicKey, await driver.base?.(context), REBUILD_LAB_HINT);
+    const bases = new Map<LabKind, string | undefined>();
+    for (const driver of new Set(drivers.values())) bases.set(driver.kind, await driver.base?.(context));
+    // Settle every start before reporting a failure, as lab up does.
+    const starts = await Promise.allSettled(
+      hosts.map((host) => startHost(host, state, drivers.get(host.name)!, context, labPublicKey, bases.get(host.kind), REBUILD_LAB_HINT)),
+    );
     await writeLabKnownHosts(s.paths, Object.values(state.state.hosts).map((entry) => entry.spec));
+    const failedStart = starts.find((start) => start.status === 'rejected');
+    if (failedStart !== undefined) throw failedStart.reason;
     return { seconds: (Date.now() - started) / 1000 };
   });
 }
