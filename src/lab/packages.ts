@@ -6,10 +6,11 @@ export const DEBIAN_SUITE = 'bookworm';
 
 /**
  * What debootstrap installs into the shared root filesystem (variant minbase): only what a host needs
- * to be reached and inspected (sshd, python3 for peers such as Ansible, ip, ps, ping, arping).
+ * to be reached and inspected (sshd, python3 and python3-apt for peers such as Ansible, whose apt
+ * module needs python3-apt on the target, ip, ps, ping, arping).
  * Everything a role installs comes from the offline mirror instead, so roles are tested installing it.
  */
-export const ROOTFS_PACKAGES = ['openssh-server', 'python3', 'iproute2', 'procps', 'iputils-ping', 'iputils-arping', 'ca-certificates'] as const;
+export const ROOTFS_PACKAGES = ['openssh-server', 'python3', 'python3-apt', 'iproute2', 'procps', 'iputils-ping', 'iputils-arping', 'ca-certificates'] as const;
 
 /**
  * What the offline mirror serves (with every dependency): the packages the cluster roles install,
