@@ -37,12 +37,17 @@ export function buildProbeScript(token: string, factsScript: string | null, prob
   if (factsScript !== null) {
     body.push(marker(token, 'facts'), `( ${factsScript}\n) </dev/null 2>/dev/null`);
   }
+  body.push(...probeSections(token, probes), marker(token, 'done'));
+  return wrap(body);
+}
+
+function probeSections(token: string, probes: ProbeRequest[]): string[] {
+  const body: string[] = [];
   for (const { id, probe } of probes) {
     if (probe.trim() === '') continue;
     body.push(marker(token, `probe ${id}`), `( ${probe}\n) </dev/null 2>/dev/null`, `__rc=$?`, `printf '\\n%s %s\\n' ${quote(`${token} rc ${id}`)} "$__rc"`);
   }
-  body.push(marker(token, 'done'));
-  return wrap(body);
+  return body;
 }
 
 interface Section {
@@ -66,18 +71,28 @@ export interface ProbeResults {
 
 export function parseProbeOutput(token: string, stdout: string): ProbeResults {
   const result: ProbeResults = { facts: null, probes: new Map(), complete: false };
-  let current: string | null = null;
-  for (const { head, content } of sections(token, stdout)) {
-    const [kind, id, rc] = head;
-    if (kind === 'facts') result.facts = content;
-    else if (kind === 'probe' && id) {
-      current = id;
-      result.probes.set(id, { stdout: content, exitCode: -1 });
-    } else if (kind === 'rc' && id && id === current) {
-      result.probes.get(id)!.exitCode = Number(rc);
-    } else if (kind === 'done') result.complete = true;
+  const probes = probeCollector(result.probes);
+  for (const section of sections(token, stdout)) {
+    const [kind] = section.head;
+    if (kind === 'facts') result.facts = section.content;
+    else if (kind === 'done') result.complete = true;
+    else probes(section);
   }
   return result;
+}
+
+/** Collects probe sections (`probe ID`, then `rc ID CODE`) into `into`. */
+function probeCollector(into: Map<string, { stdout: string; exitCode: number }>): (section: Section) => void {
+  let current: string | null = null;
+  return ({ head, content }) => {
+    const [kind, id, rc] = head;
+    if (kind === 'probe' && id) {
+      current = id;
+      into.set(id, { stdout: content, exitCode: -1 });
+    } else if (kind === 'rc' && id && id === current) {
+      into.get(id)!.exitCode = Number(rc);
+    }
+  };
 }
 
 /**
@@ -109,8 +124,10 @@ export interface ApplyStep {
  * whose state is no longer what was probed (an earlier step changed it): the runner then probes
  * again from that step and sends the rest. Each step's output is held in a file until the step ends
  * (step-registry.ts): a dropped connection then stops the script between two steps, never inside one.
+ * When every step succeeded, `thenProbe` runs last: the state after the changes, for the tasks still
+ * to plan (later plays'), so they need no probe execution of their own.
  */
-export function buildApplyScript(token: string, steps: ApplyStep[]): string {
+export function buildApplyScript(token: string, steps: ApplyStep[], thenProbe: ProbeRequest[] = []): string {
   const body: string[] = [REGISTER_STEPS_SH];
   for (const { id, script, guard } of steps) {
     body.push(marker(token, `begin ${id}`));
@@ -128,7 +145,7 @@ export function buildApplyScript(token: string, steps: ApplyStep[]): string {
       `[ "$__rc" -eq 0 ] || return 0`,
     );
   }
-  body.push(marker(token, 'done'));
+  body.push(...probeSections(token, thenProbe), marker(token, 'done'));
   return wrap(body);
 }
 
@@ -137,13 +154,20 @@ export type StepOutcome =
   | { id: string; status: 'stale' }
   | { id: string; status: 'cut-off'; output: string };
 
-/** Outcomes of the steps that started, in order; a step that began but never ended is 'cut-off'. */
-export function parseApplyOutput(token: string, stdout: string): { steps: StepOutcome[]; complete: boolean } {
+/**
+ * Outcomes of the steps that started, in order (a step that began but never ended is 'cut-off'), and
+ * the probes that ran after them.
+ */
+export function parseApplyOutput(token: string, stdout: string): { steps: StepOutcome[]; probes: ProbeResults['probes']; complete: boolean } {
   const steps: StepOutcome[] = [];
+  const probes: ProbeResults['probes'] = new Map();
+  const collectProbe = probeCollector(probes);
   let open: { id: string; output: string } | null = null;
   let complete = false;
-  for (const { head, content } of sections(token, stdout)) {
+  for (const section of sections(token, stdout)) {
+    const { head, content } = section;
     const [kind, id, rc] = head;
+    collectProbe(section);
     if (kind === 'begin' && id) {
       open = { id, output: content };
     } else if (kind === 'stale' && id) {
@@ -155,5 +179,5 @@ export function parseApplyOutput(token: string, stdout: string): { steps: StepOu
     } else if (kind === 'done') complete = true;
   }
   if (open) steps.push({ id: open.id, status: 'cut-off', output: open.output });
-  return { steps, complete };
+  return { steps, probes, complete };
 }

@@ -1,6 +1,11 @@
 // One play on one host: probe everything in one execution, plan purely, apply every change in one
 // more execution. The number of remote executions does not grow with the number of tasks; it grows
 // only when a change invalidates a later task's probe (then that task is probed again).
+//
+// Across the plays of a run, the probes are shared (ProbeCache, keyed by the probe script, so two
+// tasks that probe the same thing run it once): the first probe execution also probes the later
+// plays' tasks, and an apply execution that changed the host ends by probing them again. A later
+// play whose state is already known needs no probe execution of its own.
 import type { Facts } from '../core/facts.ts';
 import { OperationError, StateError, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import {
@@ -32,6 +37,12 @@ export interface HostHandler {
   op: Operation;
 }
 
+/**
+ * A host's probe outputs by probe script, for its current state: filled by probe executions and by
+ * the probes that end an apply execution, emptied when a change makes them stale.
+ */
+export type ProbeCache = Map<string, ProbeOutput>;
+
 /** The connection as the host runner needs it: one method, counted by the caller. */
 export interface ScriptRunner {
   run(script: string, onStdout?: (chunk: string) => void): Promise<{ stdout: string; stderr: string; exitCode: number }>;
@@ -53,6 +64,10 @@ export interface HostPlayOptions {
   checkFacts?(facts: Facts): string | undefined;
   /** --check: an earlier play of this run planned a change on this host (see StateError) */
   changesPlannedBefore?: boolean;
+  /** the host's probes, shared with the other plays of the run (a new one when absent) */
+  probes?: ProbeCache;
+  /** the probe scripts of the later plays' tasks and handlers on this host, probed along with this play's */
+  laterProbes?: readonly string[];
   emit(event: TaskResultEvent): void;
   /** checked between executions: an aborted run (Ctrl-C, any_errors_fatal) stops here */
   stopped(): boolean;
@@ -106,51 +121,63 @@ export async function runHostPlay(
       ...extra,
     });
 
-  // Probes of tasks from `from` on, plus every handler's (a handler's plan may need its probe).
+  const cache: ProbeCache = options.probes ?? new Map();
+  const laterProbes = options.laterProbes ?? [];
+  const probeOf = (op: Operation): ProbeOutput | null => (op.probe().trim() === '' ? null : (cache.get(op.probe()) ?? null));
+  // A task whose `when` is false is not probed (when the facts are known); a handler only when a
+  // task that may run notifies it.
+  const live = (from: number) => tasks.slice(from).filter((t) => facts === null || !t.when || t.when(facts));
+  const notifiable = (from: number) => {
+    const names = new Set(live(from).flatMap((t) => t.notify));
+    return handlers.filter((h) => names.has(h.name));
+  };
+
   let from = 0;
   const maxRounds = tasks.length + 2;
   for (let round = 0; round < maxRounds; round++) {
     if (options.stopped()) return { facts, failed: false, interrupted: true };
     const pending = tasks.slice(from);
-    const token = newMarkerToken();
+    const wanted = [...live(from), ...notifiable(0)].map((t) => t.op.probe());
+    const missing = unique(wanted.filter((probe) => probe.trim() !== '' && !cache.has(probe)));
     const probeStart = Date.now();
-    const probeRun = await runner.run(
-      buildProbeScript(
-        token,
-        facts ? null : options.factsScript,
-        [...pending, ...handlers].map((t) => ({ id: t.id, probe: t.op.probe() })),
-      ),
-    );
-    const probed = parseProbeOutput(token, probeRun.stdout);
-    if (!probed.complete) {
-      throw new ExecutionError(
-        `probing the host's state failed (exit code ${probeRun.exitCode})${tail(probeRun.stderr || probeRun.stdout)}`,
-      );
-    }
-    if (facts === null) {
-      facts = options.parseFacts(probed.facts ?? '');
-      const problem = options.checkFacts?.(facts);
-      if (problem !== undefined) {
-        emit({
-          type: 'task',
-          host: options.host,
-          play: options.play,
-          role: null,
-          task: 'checking the host against the cluster',
-          kind: 'task',
-          status: 'failed',
-          changed: false,
-          message: problem,
-          durationMs: 0,
-          remoteExecutions: runner.executions(),
-        });
-        return { facts, failed: true, interrupted: false };
+    if (facts === null || missing.length > 0) {
+      const requests = unique([...missing, ...laterProbes.filter((probe) => !cache.has(probe))])
+        .filter((probe) => probe.trim() !== '')
+        .map((probe, i) => ({ id: `p${i}`, probe }));
+      const token = newMarkerToken();
+      const probeRun = await runner.run(buildProbeScript(token, facts ? null : options.factsScript, requests));
+      const probed = parseProbeOutput(token, probeRun.stdout);
+      if (!probed.complete) {
+        throw new ExecutionError(
+          `probing the host's state failed (exit code ${probeRun.exitCode})${tail(probeRun.stderr || probeRun.stdout)}`,
+        );
+      }
+      for (const { id, probe } of requests) cache.set(probe, probed.probes.get(id) ?? { stdout: '', exitCode: 0 });
+      if (facts === null) {
+        facts = options.parseFacts(probed.facts ?? '');
+        const problem = options.checkFacts?.(facts);
+        if (problem !== undefined) {
+          emit({
+            type: 'task',
+            host: options.host,
+            play: options.play,
+            role: null,
+            task: 'checking the host against the cluster',
+            kind: 'task',
+            status: 'failed',
+            changed: false,
+            message: problem,
+            durationMs: 0,
+            remoteExecutions: runner.executions(),
+          });
+          return { facts, failed: true, interrupted: false };
+        }
       }
     }
-    if (round === 0) for (const h of handlers) handlerProbesAtStart.set(h.id, probed.probes.get(h.id) ?? { stdout: '', exitCode: 0 });
+    if (round === 0) for (const h of notifiable(0)) handlerProbesAtStart.set(h.id, probeOf(h.op) ?? { stdout: '', exitCode: 0 });
     const probeMs = Date.now() - probeStart;
 
-    const decisions: Decision[] = pending.map((task) => decide(task, facts!, probed.probes.get(task.id) ?? null));
+    const decisions: Decision[] = pending.map((task) => decide(task, facts!, probeOf(task.op)));
     const firstError = decisions.findIndex((d) => d.kind === 'error');
     const planned = firstError === -1 ? decisions : decisions.slice(0, firstError);
 
@@ -194,7 +221,7 @@ export async function runHostPlay(
     // stops before them if a step fails or turns out stale.
     const toNotify = new Set(notified);
     for (const d of byId.values()) if (d.kind === 'plan' && d.plan.changed) d.task.notify.forEach((n) => toNotify.add(n));
-    const handlerSteps = firstError === -1 ? planHandlers(facts, probed.probes, toNotify) : [];
+    const handlerSteps = firstError === -1 ? planHandlers(facts, toNotify) : [];
     if (handlerSteps === null) return { facts, failed: true, interrupted: false };
     steps.push(...handlerSteps.map((h) => ({ id: h.handler.id, script: h.script })));
     if (steps.length === 0) return { facts, failed: false, interrupted: false };
@@ -204,8 +231,19 @@ export async function runHostPlay(
     const stepStart = new Map<string, number>();
     const stepEnd = new Map<string, number>();
     const watcher = markerWatcher(applyToken, (kind, id) => (kind === 'begin' ? stepStart : stepEnd).set(id, Date.now()));
-    const applyRun = await runner.run(buildApplyScript(applyToken, steps), watcher);
+    // When a task failed to plan, the next round starts at it: its probes (and the handlers') come
+    // back with the change, as do the later plays'.
+    const thenProbe = unique([
+      ...(firstError === -1 ? [] : [...live(tasks.indexOf(decisions[firstError]!.task)), ...notifiable(0)].map((t) => t.op.probe())),
+      ...laterProbes,
+    ])
+      .filter((probe) => probe.trim() !== '')
+      .map((probe, i) => ({ id: `p${i}`, probe }));
+    const applyRun = await runner.run(buildApplyScript(applyToken, steps, thenProbe), watcher);
     const outcome = parseApplyOutput(applyToken, applyRun.stdout);
+    // The host has changed (or may have, if the script was cut off): what was probed before is stale.
+    if (outcome.steps.length > 0) cache.clear();
+    if (outcome.complete) for (const { id, probe } of thenProbe) { const out = outcome.probes.get(id); if (out) cache.set(probe, out); }
     const duration = (id: string) => (stepEnd.get(id) ?? Date.now()) - (stepStart.get(id) ?? Date.now());
 
     // Skipped tasks among the applied ones are reported in task order, as the steps around them end.
@@ -292,12 +330,12 @@ export async function runHostPlay(
     return { facts, failed: true, interrupted: false };
   }
 
-  function planHandlers(f: Facts, probes: Map<string, ProbeOutput>, names: Set<string>) {
+  function planHandlers(f: Facts, names: Set<string>) {
     const out: { handler: HostHandler; script: string; summary: string }[] = [];
     for (const handler of handlers) {
       if (!names.has(handler.name)) continue;
       try {
-        const plan = handler.op.plan(f, probes.get(handler.id) ?? { stdout: '', exitCode: 0 }, handlerProbesAtStart.get(handler.id));
+        const plan = handler.op.plan(f, probeOf(handler.op) ?? { stdout: '', exitCode: 0 }, handlerProbesAtStart.get(handler.id));
         if (plan.changed) out.push({ handler, script: plan.script, summary: plan.summary });
       } catch (error) {
         if (!(error instanceof OperationError)) throw error;
@@ -324,6 +362,10 @@ export async function runHostPlay(
     if (step.status === 'stale') return 'state changed under the run';
     return `the change failed with exit code ${step.exitCode}${tail(step.output)}`;
   }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 /** The last lines of a command's output, for failure messages. */

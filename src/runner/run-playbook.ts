@@ -15,7 +15,7 @@ import { throwProblems } from '../inventory/problems.ts';
 import { roleVariableProblems } from '../inventory/role-variables.ts';
 import type { Play, Playbook } from '../playbook/model.ts';
 import type { Reporter, TaskResultEvent } from './events.ts';
-import { runHostPlay, ExecutionError, type HostHandler, type HostTask, type ScriptRunner } from './host-play.ts';
+import { runHostPlay, ExecutionError, type HostHandler, type HostTask, type ProbeCache, type ScriptRunner } from './host-play.ts';
 import { acquireHostLock, HostBusyError } from './lock.ts';
 import { forEachLimited } from './pool.ts';
 import { RecapCounter } from '../report/recap.ts';
@@ -49,6 +49,10 @@ interface HostSession {
   connector: Connector;
   executions: number;
   facts: Facts | null;
+  /** a problem of the host against the cluster, found in its facts: it fails the host's first play */
+  factsProblem?: string;
+  /** the host's probes, shared by the plays (see host-play.ts) */
+  probes: ProbeCache;
   release?: () => Promise<void>;
   /** set once the host failed or was unreachable: it takes no part in later plays */
   out?: 'failed' | 'unreachable';
@@ -74,18 +78,20 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   let stopAll = false;
   const stopped = () => stopAll || options.signal?.aborted === true;
 
+  const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, play.hostsSource).filter((h) => !limited || limited.has(h)));
+  const builtTasks = new Map<string, ReturnType<typeof buildHostTasks> | UserError>();
+
   try {
-    for (const play of playbook.plays) {
+    for (const [playIndex, play] of playbook.plays.entries()) {
       if (stopped()) break;
-      const names = selectHosts(inventory, play.hosts, play.hostsSource).filter((h) => !limited || limited.has(h));
-      const hosts = names.filter((h) => !sessions.get(h)?.out);
+      const hosts = playHosts[playIndex]!.filter((h) => !sessions.get(h)?.out);
       emit({ type: 'play-start', play: play.name, hosts });
       let playFailed = false;
       await forEachLimited(hosts, options.forks, async (name) => {
         if (stopped()) return;
         const session = await openSession(name);
         if (!session) return;
-        const failed = await runPlayOnHost(play, session);
+        const failed = await runPlayOnHost(playIndex, session);
         if (failed) {
           session.out = 'failed';
           playFailed = true;
@@ -124,15 +130,19 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     const existing = sessions.get(name);
     if (existing) return existing.out ? null : existing;
     const host = inventory.hosts.get(name)!;
-    const session: HostSession = { host, connector: options.connect(host), executions: 0, facts: null };
+    const session: HostSession = { host, connector: options.connect(host), executions: 0, facts: null, probes: new Map() };
     sessions.set(name, session);
     try {
       await session.connector.connect();
       session.executions += 1;
-      session.release = await acquireHostLock(
-        { run: (script, o) => session.connector.run(script, o) },
-        options.lockTimeoutSeconds,
-      );
+      // The lock's execution also reads the facts (lock.ts).
+      const lock = await acquireHostLock({ run: (script, o) => session.connector.run(script, o) }, options.lockTimeoutSeconds, factsScript());
+      session.release = lock.release;
+      if (lock.facts !== null) {
+        session.facts = parseFacts(lock.facts);
+        const problem = options.checkFacts?.(name, session.facts);
+        if (problem !== undefined) session.factsProblem = problem;
+      }
       return session;
     } catch (error) {
       session.out = 'unreachable';
@@ -141,14 +151,16 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     }
   }
 
-  async function runPlayOnHost(play: Play, session: HostSession): Promise<boolean> {
+  async function runPlayOnHost(playIndex: number, session: HostSession): Promise<boolean> {
     const { host } = session;
-    let built: { tasks: HostTask[]; handlers: HostHandler[] };
-    try {
-      built = buildHostTasks(play, host);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      emit(failure(play, host.name, error.where.task ?? 'preparing tasks', error.format()));
+    const play = playbook.plays[playIndex]!;
+    if (session.factsProblem !== undefined) {
+      emit({ ...failure(play, host.name, 'checking the host against the cluster', session.factsProblem), role: null });
+      return true;
+    }
+    const built = hostTasks(playIndex, host);
+    if (built instanceof UserError) {
+      emit(failure(play, host.name, built.where.task ?? 'preparing tasks', built.format()));
       return true;
     }
     const runner: ScriptRunner = {
@@ -168,6 +180,8 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         parseFacts,
         ...(options.checkFacts ? { checkFacts: (facts: Facts) => options.checkFacts?.(host.name, facts) } : {}),
         changesPlannedBefore: session.changesPlanned === true,
+        probes: session.probes,
+        laterProbes: laterProbes(playIndex, host),
         emit,
         stopped,
       });
@@ -186,6 +200,45 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
       }
       throw error;
     }
+  }
+
+  /** The host's tasks in a play (built once; a UserError says why they cannot be built). */
+  function hostTasks(playIndex: number, host: InventoryHost): ReturnType<typeof buildHostTasks> | UserError {
+    const key = `${playIndex}\0${host.name}`;
+    let built = builtTasks.get(key);
+    if (built === undefined) {
+      try {
+        built = buildHostTasks(playbook.plays[playIndex]!, host);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        built = error;
+      }
+      builtTasks.set(key, built);
+    }
+    return built;
+  }
+
+  /**
+   * The probes of the host's tasks in the plays after `playIndex` (those whose `when` holds on its
+   * facts) and of the handlers they notify: read along with this play's, so the later plays need no
+   * probe execution unless a change made them stale.
+   */
+  function laterProbes(playIndex: number, host: InventoryHost): string[] {
+    const facts = sessions.get(host.name)?.facts;
+    if (!facts) return [];
+    const probes: string[] = [];
+    for (let later = playIndex + 1; later < playbook.plays.length; later++) {
+      if (!playHosts[later]!.includes(host.name)) continue;
+      const built = hostTasks(later, host);
+      if (built instanceof UserError) continue;
+      const live = built.tasks.filter((task) => !task.when || task.when(facts));
+      const notified = new Set(live.flatMap((task) => task.notify));
+      for (const item of [...live, ...built.handlers.filter((h) => notified.has(h.name))]) {
+        const probe = item.op.probe();
+        if (probe.trim() !== '') probes.push(probe);
+      }
+    }
+    return [...new Set(probes)];
   }
 
   function failure(play: Play, host: string, task: string, message: string): TaskResultEvent {
