@@ -118,9 +118,10 @@ describe('remote executions per host, whatever the number of tasks and plays', (
       // lock, probes, play 0's apply (with the later plays' probes), play 3's apply
       expect(recapOf(firstDrifted)!.hosts[0]).toMatchObject({ changed: 2, remoteExecutions: 4 });
       const perPlay = (await probesRun()).reduce<Record<string, number>>((counts, name) => ({ ...counts, [name.split('-')[0]!]: (counts[name.split('-')[0]!] ?? 0) + 1 }), {});
-      // Two tasks a play. Play 0: once, and its changed task's guard. Plays 1-4: once before and once after play 0's
-      // change; play 3's changed task also has its guard.
-      expect(perPlay).toEqual({ p0: 2 + 1, p1: 2 * 2, p2: 2 * 2, p3: 2 * 2 + 1, p4: 2 * 2 });
+      // Two tasks a play. Play 0: once, and again as the guards of its tasks from its first change
+      // on (both). Plays 1-4: once before and once after play 0's change; play 3 also has its
+      // guards, and play 4 a third probe after play 3's change.
+      expect(perPlay).toEqual({ p0: 2 + 2, p1: 2 * 2, p2: 2 * 2, p3: 2 * 2 + 2, p4: 2 * 3 });
       expect(await readFile(path.join(dir, 'p3-0'), 'utf8')).toBe('p3-0\n');
     } finally {
       await rm(dir, { recursive: true, force: true });
