@@ -17,6 +17,7 @@ import type { Facts } from '../../src/core/facts.ts';
 import type { FileDiff, Operation, Plan, ProbeOutput } from '../../src/core/operation.ts';
 import { quote } from '../../src/core/shell.ts';
 import { fileStateProbe, type ContentProbe } from '../../src/operations/file-state.ts';
+import { KNOWN_DAEMONS } from '../../src/operations/service.ts';
 
 /** mode/owner/group of an existing path; defaults: 0644 (files) or 0755 (directories), root:root */
 export interface PathAttributes {
@@ -295,11 +296,16 @@ class FreshHost {
     }
     const chkconfig = this.facts.os.family === 'el';
     const lines = ['init\tsysv', 'tool\tservice', ...(chkconfig ? ['tool\tchkconfig'] : [])];
+    // Whether it runs, only for a task that needs it: a daemon the probe knows by its pid file or
+    // the absence of its processes, any other service by its status action (LSB: 0 running, 3 stopped).
+    const running: string[] = [];
+    const needsRunning = op.probe().includes('provision_running ');
     for (const name of names) {
       const s = statusOf(name);
       if (!s.installed) continue;
-      // LSB status: 0 running, 3 stopped.
-      lines.push(record('initscript', name, `/etc/init.d/${name}`), record('status', name, s.running ? '0' : '3'));
+      lines.push(record('initscript', name, `/etc/init.d/${name}`));
+      if (needsRunning && KNOWN_DAEMONS[name] === undefined) running.push(record('status', name, s.running ? '0' : '3'));
+      else if (needsRunning) running.push(s.running ? record('pidfile', name, `/var/run/${name}.pid`, 'daemon', '1234') : record('process', name, 'none'));
       if (chkconfig) {
         // chkconfig --list: the name padded to 15 columns, then TAB-separated runlevels; an init
         // script whose header says "chkconfig: - ..." is added with every runlevel off.
@@ -309,7 +315,7 @@ class FreshHost {
         lines.push(...[2, 3, 4, 5].map((level) => record('start-link', name, `/etc/rc${level}.d/S01${name}`)));
       }
     }
-    return output(lines);
+    return output([...lines, ...running]);
   }
 
   // Records of sysctlProbe (src/operations/sysctl.ts): the runtime value, then fileStateProbe's

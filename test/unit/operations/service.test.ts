@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Facts } from '../../../src/core/facts.ts';
 import { OperationError, type Plan } from '../../../src/core/operation.ts';
-import { service, type ServiceOptions } from '../../../src/operations/service.ts';
+import { service, sysvRunning, type ServiceOptions } from '../../../src/operations/service.ts';
+import { parseRecords } from '../../../src/operations/system-probe.ts';
 import { factsFor, platforms, type Platform } from '../../support/facts.ts';
 
 const line = (...fields: string[]) => fields.join('\t');
@@ -252,5 +253,120 @@ describe('service: names per platform', () => {
     expect(() => service({ name: 'heartbeat' })).toThrow(/nothing to do; give enabled and\/or state/);
     expect(() => service({ name: 'heart beat', state: 'started' })).toThrow(/is not a service name/);
     expect(() => service({ name: { centos: 'x' } as never, state: 'started' })).toThrow(/unknown platform selector "centos"/);
+  });
+});
+
+describe('service: whether a SysV init daemon runs, from its pid files and /proc (recorded probe outputs)', () => {
+  const sysv = factsFor('debian12', { init: 'sysv' });
+  const el5 = factsFor('el5');
+  const head = (name: string) => ['init\tsysv', 'tool\tservice', line('initscript', name, `/etc/init.d/${name}`), line('start-link', name, `/etc/rc2.d/S01${name}`)];
+  const planOn = (facts: Facts, options: ServiceOptions, ...records: string[]) => {
+    const name = typeof options.name === 'string' ? options.name : 'heartbeat';
+    const lines = facts.os.family === 'el' ? ['init\tsysv', 'tool\tservice', 'tool\tchkconfig', line('initscript', name, `/etc/rc.d/init.d/${name}`)] : head(name);
+    return service(options).plan(facts, { stdout: output(...lines, ...records), exitCode: 0 });
+  };
+  const started: ServiceOptions = { name: 'heartbeat', state: 'started' };
+
+  it('runs when a pid file names a live process of the daemon (the status action is not needed)', () => {
+    expect(planOn(sysv, started, line('pidfile', 'heartbeat', '/run/heartbeat.pid', 'daemon', '812'))).toEqual({ changed: false });
+    // One of several pid files is enough: a stale one beside it says nothing.
+    expect(
+      planOn(sysv, started, line('pidfile', 'heartbeat', '/run/heartbeat.pid', 'dead', '77'), line('pidfile', 'heartbeat', '/var/run/heartbeat/heartbeat.pid', 'daemon', '812')),
+    ).toEqual({ changed: false });
+  });
+
+  it('is stopped when no pid file names it and no process of it exists', () => {
+    expect(planOn(sysv, started, line('process', 'heartbeat', 'none'))).toEqual({ changed: true, summary: 'start heartbeat', script: 'service heartbeat start' });
+    // A pid file left by a daemon that ended (after a crash) changes nothing: the init scripts see it as stale.
+    expect(planOn(sysv, started, line('pidfile', 'heartbeat', '/run/heartbeat.pid', 'dead', '77'), line('process', 'heartbeat', 'none'))).toMatchObject({
+      script: 'service heartbeat start',
+    });
+  });
+
+  it('is stopped when its pid file names a pid that another program has now, and that stale pid file goes before the start', () => {
+    // EL's daemon function would take the live pid for the daemon and start nothing (killproc would signal that program).
+    const plan = planOn(el5, started, line('pidfile', 'heartbeat', '/var/run/heartbeat.pid', 'other', '4242'), line('process', 'heartbeat', 'none'));
+    expect(plan).toEqual({
+      changed: true,
+      summary: 'remove the stale pid file /var/run/heartbeat.pid (pid 4242 is another program); start heartbeat',
+      script: 'rm -f /var/run/heartbeat.pid\nservice heartbeat start',
+    });
+    // A stopped daemon has nothing to stop, whatever its pid file says.
+    const stopped = planOn(el5, { name: 'heartbeat', state: 'stopped' }, line('pidfile', 'heartbeat', '/var/run/heartbeat.pid', 'other', '4242'), line('process', 'heartbeat', 'none'));
+    expect(stopped).toEqual({ changed: false });
+    // A handler's restart of it starts it the same way.
+    const restart = planOn(el5, { name: 'heartbeat', state: 'restarted' }, line('pidfile', 'heartbeat', '/var/run/heartbeat.pid', 'other', '4242'), line('process', 'heartbeat', 'none'));
+    expect(restart).toMatchObject({ script: 'rm -f /var/run/heartbeat.pid\nservice heartbeat restart' });
+  });
+
+  it('leaves it to the status action when a process of the daemon runs that no pid file names (the init scripts disagree there)', () => {
+    const found = [line('pidfile', 'heartbeat', '/run/heartbeat.pid', 'other', '4242'), line('process', 'heartbeat', 'found')];
+    expect(planOn(sysv, started, ...found, line('status', 'heartbeat', '0'))).toEqual({ changed: false });
+    // The status action said stopped: the stale pid file still goes first.
+    expect(planOn(sysv, started, ...found, line('status', 'heartbeat', '3'))).toMatchObject({ script: 'rm -f /run/heartbeat.pid\nservice heartbeat start' });
+  });
+
+  it('asks the status action of a service it knows no daemon of, and removes none of its files', () => {
+    const lvs = { name: 'lvs', state: 'started' } as const;
+    expect(planOn(sysv, lvs, line('status', 'lvs', '0'))).toEqual({ changed: false });
+    expect(planOn(sysv, lvs, line('pidfile', 'lvs', '/run/lvs.pid', 'other', '99'), line('status', 'lvs', '3'))).toEqual({
+      changed: true,
+      summary: 'start lvs',
+      script: 'service lvs start',
+    });
+    // A pid file that names a live process of its name decides for any service.
+    expect(planOn(sysv, { name: 'mydaemon', state: 'started' }, line('pidfile', 'mydaemon', '/run/mydaemon.pid', 'daemon', '99'))).toEqual({ changed: false });
+  });
+
+  it('reads ldirectord from the pid file of the instance its init script addresses, and from no other', () => {
+    const options: ServiceOptions = { name: 'ldirectord', enabled: false, state: 'stopped' };
+    const only = line('only-pidfile', 'ldirectord', '/var/run/ldirectord.ldirectord.cf.pid');
+    expect(planOn(sysv, options, only, line('pidfile', 'ldirectord', '/var/run/ldirectord.ldirectord.cf.pid', 'daemon', '1200'))).toEqual({
+      changed: true,
+      summary: 'disable ldirectord; stop ldirectord',
+      script: 'update-rc.d ldirectord disable || update-rc.d -f ldirectord remove\nservice ldirectord stop',
+    });
+    expect(planOn(sysv, options, only)).toMatchObject({ summary: 'disable ldirectord' });
+    expect(planOn(sysv, options, only, line('pidfile', 'ldirectord', '/var/run/ldirectord.ldirectord.cf.pid', 'dead', '1200'))).toMatchObject({ summary: 'disable ldirectord' });
+  });
+
+  it('is a bug, not a guess, when the probe said nothing about it', () => {
+    expect(() => planOn(sysv, started)).toThrow('the service probe printed nothing that says whether heartbeat runs');
+  });
+
+  it('decides exactly what sysvRunning says', () => {
+    const records = (...lines: string[]) => parseRecords(output(...lines));
+    expect(sysvRunning(records(line('pidfile', 'keepalived', '/run/keepalived.pid', 'daemon', '5')), 'keepalived')).toEqual({ running: true, decidedBy: '/run/keepalived.pid', recycled: [] });
+    expect(sysvRunning(records(line('pidfile', 'keepalived', '/run/keepalived.pid', 'other', '5'), line('process', 'keepalived', 'none')), 'keepalived')).toEqual({
+      running: false,
+      decidedBy: 'process',
+      recycled: [{ path: '/run/keepalived.pid', pid: '5' }],
+    });
+    expect(sysvRunning(records(line('pidfile', 'x', '/run/x.pid', 'unknown', '5'), line('status', 'x', '4')), 'x')).toEqual({ running: false, decidedBy: 'status', recycled: [] });
+    // Records of another service say nothing of this one.
+    expect(() => sysvRunning(records(line('process', 'heartbeat', 'none')), 'keepalived')).toThrow(/keepalived/);
+  });
+});
+
+describe('service: the probe reads what the task needs, the same way for the same service', () => {
+  it('reads whether a service runs only for a task with a state or ifRunning', () => {
+    const enabledOnly = service({ name: 'ipvsadm', enabled: true }).probe();
+    // Debian's ipvsadm status action loads the IPVS module and writes its rules file: not run for a boot setting.
+    expect(enabledOnly).not.toContain('status');
+    expect(service({ name: 'ipvsadm', enabled: true }).plan(factsFor('debian12', { init: 'sysv' }), { stdout: output(...['init\tsysv', 'tool\tservice', line('initscript', 'ipvsadm', '/etc/init.d/ipvsadm')]), exitCode: 0 })).toMatchObject({
+      summary: 'enable ipvsadm',
+    });
+    expect(service({ name: 'ipvsadm', state: 'started' }).probe()).toContain('provision_running ipvsadm');
+    expect(service({ name: 'heartbeat', state: 'restarted', ifRunning: true }).probe()).toContain('provision_running heartbeat');
+  });
+
+  it('sends the same probe text for the same names and need, so that the runner can run it once', () => {
+    const probe = (options: ServiceOptions) => service(options).probe();
+    // The heartbeat role's task and its handler; the ldirectord role's SysV and systemd tasks.
+    expect(probe({ name: 'heartbeat', enabled: true, state: 'started' })).toBe(probe({ name: 'heartbeat', state: 'restarted', ifRunning: true }));
+    expect(probe({ name: 'ldirectord', enabled: false, state: 'stopped' })).toBe(probe({ name: 'ldirectord', state: 'started' }));
+    expect(probe({ name: 'ldirectord', enabled: false })).toBe(probe({ name: 'ldirectord', enabled: true }));
+    expect(probe({ name: { el: 'httpd', debian: 'apache2' }, state: 'started' })).toBe(probe({ name: { el: 'httpd', debian: 'apache2' }, state: 'stopped' }));
+    expect(probe({ name: 'heartbeat', state: 'started' })).not.toBe(probe({ name: 'keepalived', state: 'started' }));
   });
 });
