@@ -4,6 +4,7 @@
 // Hosts that are not directors of such a cluster, or clusters without ldirectord, get no tasks.
 import { defineRole, ops, sh, type Facts } from '../../src/index.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
+import { pidFileNamesDaemon } from '../../src/operations/daemon-state.ts';
 import { ldirectordFromSource } from '../source-builds/layout.ts';
 import { LDIRECTORD_PACKAGES, perlModulePackages } from './platform.ts';
 import { LDIRECTORD_CF, renderLdirectordCf } from './render.ts';
@@ -12,6 +13,12 @@ import { ldirectordView } from './view.ts';
 const RELOAD = 'reload ldirectord';
 /** Where the packages and the source build (prefix /usr) install the program. */
 const LDIRECTORD = '/usr/sbin/ldirectord';
+/**
+ * The pid file of the instance heartbeat starts (haresources: ldirectord::/etc/ha.d/ldirectord.cf):
+ * ldirectord names it after its configuration's base name, /var/run/ldirectord.<name>.pid, and
+ * `ldirectord CONFIG status` answers from it alone.
+ */
+export const INSTANCE_PID_FILE = `/var/run/ldirectord.${LDIRECTORD_CF.slice(LDIRECTORD_CF.lastIndexOf('/') + 1)}.pid`;
 
 export default defineRole({
   name: 'ldirectord',
@@ -62,9 +69,11 @@ export default defineRole({
   handlers: () => [
     {
       // Only where heartbeat runs it (the active director); elsewhere a reload would start nothing
-      // and `service ldirectord reload` would fail or start a second instance.
+      // and `service ldirectord reload` would fail or start a second instance. Where it runs is read
+      // from that instance's pid file and /proc, as `ldirectord CONFIG status` reads it, without
+      // starting ldirectord (a Perl program that takes seconds to start on a slow director).
       name: RELOAD,
-      op: ops.command({ run: sh`${LDIRECTORD} ${LDIRECTORD_CF} reload`, onlyIf: sh`${LDIRECTORD} ${LDIRECTORD_CF} status` }),
+      op: ops.command({ run: sh`${LDIRECTORD} ${LDIRECTORD_CF} reload`, onlyIf: pidFileNamesDaemon(INSTANCE_PID_FILE, ['ldirectord']) }),
     },
   ],
 });

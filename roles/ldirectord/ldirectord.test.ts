@@ -10,7 +10,7 @@ import { factsFor, platforms } from '../../test/support/facts.ts';
 import { heartbeatCluster, heartbeatHosts, sourceInstall, ultraMonkey } from '../../test/support/heartbeat-clusters.ts';
 import { expectRoleGoldens } from '../../test/support/goldens.ts';
 import { planRole, type RolePlan } from '../../test/support/plan-role.ts';
-import ldirectord from './index.ts';
+import ldirectord, { INSTANCE_PID_FILE } from './index.ts';
 import { LDIRECTORD_CF, renderLdirectordCf } from './render.ts';
 import { ldirectordView } from './view.ts';
 
@@ -159,7 +159,11 @@ describe('installation and boot', () => {
     const result = plan(packaged, factsFor('debian12'));
     expect(result.tasks.find((t) => t.task === 'ldirectord.cf')?.notify).toEqual(['reload ldirectord']);
     const handler = ldirectord.handlers?.({ vars: {}, host: { name: 'lvs1', address: '', groups: [] }, inventory: { hosts: [] }, cluster: packaged })[0];
-    expect(handler?.op.probe()).toContain(`/usr/sbin/ldirectord ${LDIRECTORD_CF} status`);
+    // Read from the pid file of heartbeat's instance (ldirectord.cf: /var/run/ldirectord.ldirectord.cf.pid)
+    // and /proc, without starting ldirectord (test/integration/machine/daemon-state.test.ts runs it).
+    expect(INSTANCE_PID_FILE).toBe('/var/run/ldirectord.ldirectord.cf.pid');
+    expect(handler?.op.probe()).toContain(`provision_pid_verdict ${INSTANCE_PID_FILE} ldirectord`);
+    expect(handler?.op.probe()).not.toContain('/usr/sbin/ldirectord');
     expect(result.handlers).toEqual([{ handler: 'reload ldirectord', status: 'ok', summary: 'the onlyIf check failed' }]);
   });
 
