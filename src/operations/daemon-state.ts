@@ -7,20 +7,21 @@
 // kernel name (/proc/PID/status Name, the first 15 bytes of the program's file name; a script's
 // name for a script) or the base name of one of its first three arguments (an interpreter, its
 // options, the script) is one of the daemon's process names. A pid file naming a process that has
-// ended, or a pid the kernel gave to another program since (a stale pid file after a crash or a
-// power cut), does not. /proc/PID/status is read, not /proc/PID/comm, which kernels before 2.6.33
+// ended (or is a zombie, ended and not reaped yet), or a pid the kernel gave to another program
+// since (a stale pid file after a crash or a power cut), does not. /proc/PID/status is read, not /proc/PID/comm, which kernels before 2.6.33
 // (EL5, EL6) do not have; the tools used (tr, head, grep -E, sed) are in busybox and on EL5.
 
 /**
  * POSIX sh functions (the names start with provision_):
  *
  *   provision_is_daemon PID PROCESS...     0: PID is alive and is one of the PROCESSes; 1: no such
- *                                          process (or a zombie), or another program; 2: cannot tell
- *                                          (/proc/PID exists but cannot be read)
+ *                                          process, or another program; 2: cannot tell (/proc/PID
+ *                                          exists but cannot be read); 3: a process that has ended
+ *                                          and is not reaped yet (a zombie)
  *   provision_pid_verdict FILE PROCESS...  sets provision_verdict to what FILE (a regular file) says:
- *                                          daemon, other (a live process of another program), dead,
- *                                          invalid (no pid in it), unknown; and provision_pid to its
- *                                          pid ('' when invalid). 0 when daemon.
+ *                                          daemon, other (a live process of another program), dead
+ *                                          (ended, or a zombie), invalid (no pid in it), unknown; and
+ *                                          provision_pid to its pid ('' when invalid). 0 when daemon.
  */
 export const DAEMON_STATE_FUNCTIONS = [
   'provision_is_daemon() {',
@@ -33,7 +34,7 @@ export const DAEMON_STATE_FUNCTIONS = [
   '    (Name:?*) provision_d_name=${provision_d_name#Name:?} ;;',
   '    (*) if [ -d "/proc/$provision_d_pid" ]; then return 2; fi; return 1 ;;',
   '  esac',
-  `  case $provision_d_state in (*'(zombie)'*|*'(dead)'*) return 1 ;; esac`,
+  `  case $provision_d_state in (*'(zombie)'*|*'(dead)'*) return 3 ;; esac`,
   '  for provision_d_want; do',
   '    [ "$provision_d_name" = "$provision_d_want" ] && return 0',
   '    if [ ${#provision_d_name} -eq 15 ]; then case $provision_d_want in ("$provision_d_name"*) return 0 ;; esac; fi',
@@ -57,6 +58,7 @@ export const DAEMON_STATE_FUNCTIONS = [
   '  case $? in',
   '    (0) provision_verdict=daemon; return 0 ;;',
   '    (2) provision_verdict=unknown ;;',
+  '    (3) provision_verdict=dead ;;',
   '    (*) if [ -d "/proc/$provision_pid" ]; then provision_verdict=other; else provision_verdict=dead; fi ;;',
   '  esac',
   '  return 1',

@@ -256,7 +256,12 @@ const SYSV_RUNNING_FUNCTIONS = [
   `    printf 'pidfile\\t%s\\t%s\\t%s\\t%s\\n' "$provision_r_service" "$provision_r_file" "$provision_verdict" "$provision_pid"`,
   '  done',
   '  if [ -z "$provision_r_decided" ] && [ "$provision_r_known" = 1 ]; then',
-  '    if grep -q -E "$provision_r_pattern" /proc/[0-9]*/status 2>/dev/null; then',
+  // A process of those names that is not a zombie (ended, not reaped yet).
+  '    provision_r_found=',
+  '    for provision_r_status in $(grep -l -E "$provision_r_pattern" /proc/[0-9]*/status 2>/dev/null); do',
+  `      if grep -q -E '^State:[[:space:]]+[^ZX]' "$provision_r_status" 2>/dev/null; then provision_r_found=1; break; fi`,
+  '    done',
+  '    if [ -n "$provision_r_found" ]; then',
   `      printf 'process\\t%s\\tfound\\n' "$provision_r_service"`,
   '    else',
   `      printf 'process\\t%s\\tnone\\n' "$provision_r_service"`,
