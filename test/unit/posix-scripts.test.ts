@@ -5,7 +5,8 @@
 // password, on a terminal). sudo is a stand-in here (a script on PATH that takes sudo's options,
 // reads the password as `sudo -S` does, and runs the command), so every variant runs without root;
 // the real sudo is exercised by the ssh connector's integration tests. `sh -n` checks each script
-// (and each launch's outer command line) first.
+// (and each launch's outer command line) first. The service probe and the ldirectord reload guard,
+// which define shell functions and read /proc, run here too, alone and as an apply step's guard.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execute, type ProcessExit, type ProcessStarter, type StartedProcess } from '../../src/connectors/execution.ts';
 import { buildLaunch, getBody, killBody, putBody, scriptBody, type Privilege, type TerminalStdin } from '../../src/connectors/launch.ts';
 import { sh } from '../../src/core/shell.ts';
+import { command } from '../../src/operations/command.ts';
+import { pidFileNamesDaemon } from '../../src/operations/daemon-state.ts';
+import { service } from '../../src/operations/service.ts';
 import { parseFacts } from '../../src/facts/parse.ts';
 import { factsScript } from '../../src/facts/script.ts';
 import { buildApplyScript, buildProbeScript, newMarkerToken, parseApplyOutput, parseProbeOutput, probeDigest } from '../../src/runner/batch.ts';
@@ -159,6 +163,29 @@ describe.each(shells)('under $name', (shell) => {
         expect(third.status).toBe(0);
       });
     }
+  });
+
+  // The probes that read daemons' pid files and /proc (src/operations/daemon-state.ts), on this
+  // machine, as a probe and as an apply step's guard (inside the apply script's command
+  // substitution); what they say is tested in test/integration/machine/daemon-state.test.ts.
+  describe('the service probe and the ldirectord reload guard', () => {
+    const token = newMarkerToken();
+    const probes = {
+      'service probe, enablement only': service({ name: 'heartbeat', enabled: true }).probe(),
+      'service probe, running state': service({ name: { debian: 'keepalived', el: 'heartbeat' }, enabled: true, state: 'started' }).probe(),
+      'service probe of ldirectord': service({ name: 'ldirectord', enabled: false, state: 'stopped' }).probe(),
+      'reload guard': command({ run: 'true', onlyIf: pidFileNamesDaemon('/var/run/ldirectord.ldirectord.cf.pid', ['ldirectord']) }).probe(),
+    };
+
+    it.each(Object.entries(probes))('%s: parses, reads, and reads the same inside an apply guard', (_name, probe) => {
+      expectSyntaxOk(shell, probe);
+      const first = runScript(shell, `(\n${probe}\n) </dev/null 2>/dev/null\n`);
+      expect(first.status).toBe(0);
+      expect(first.stdout).not.toBe('');
+      const apply = buildApplyScript(token, [{ id: 'a', script: 'echo applied', guard: { probe, digest: probeDigest({ stdout: first.stdout, exitCode: 0 }) } }]);
+      expectSyntaxOk(shell, apply);
+      expect(parseApplyOutput(token, runScript(shell, apply).stdout).steps).toEqual([{ id: 'a', status: 'done', exitCode: 0, output: 'applied\n' }]);
+    });
   });
 
   describe('a dropped connection during an apply step', () => {
