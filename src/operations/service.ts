@@ -208,7 +208,7 @@ export const KNOWN_DAEMONS: Readonly<Record<string, readonly string[]>> = {
 //   file the status action reads, or ''; PROCESS...: the daemon's process names.
 // Pid files: ONLY, or the script's own (chkconfig's "# pidfile:" header, a plain PIDFILE=/path) and
 // the usual /run/NAME.pid, /var/run/NAME.pid, /var/run/NAME/NAME.pid; the script's "# processname:"
-// adds a process name. Without /proc nothing is read from it: the status action decides.
+// adds a process name. Without /proc, or with processes hidden from it, the status action decides.
 const SYSV_RUNNING_FUNCTIONS = [
   'provision_status_action() {',
   '  provision_said=$(if command -v service >/dev/null 2>&1; then service "$1" status; else "$2" status; fi 2>&1)',
@@ -229,7 +229,9 @@ const SYSV_RUNNING_FUNCTIONS = [
   'provision_running() {',
   '  provision_r_service=$1 provision_r_script=$2 provision_r_known=$3 provision_r_pattern=$4 provision_r_only=$5',
   '  shift 5',
-  '  if [ ! -f /proc/self/status ]; then provision_status_action "$provision_r_service" "$provision_r_script"; return; fi',
+  // Every process must be visible: /proc mounted, and not hiding other users' processes (hidepid)
+  // from a probe that does not run as root.
+  '  if [ ! -r /proc/1/status ]; then provision_status_action "$provision_r_service" "$provision_r_script"; return; fi',
   '  provision_r_decided= provision_r_files=',
   '  if [ -n "$provision_r_only" ]; then',
   `    printf 'only-pidfile\\t%s\\t%s\\n' "$provision_r_service" "$provision_r_only"`,
@@ -253,6 +255,8 @@ const SYSV_RUNNING_FUNCTIONS = [
   '    provision_r_seen="$provision_r_seen $provision_r_file"',
   '    [ -f "$provision_r_file" ] || continue',
   '    provision_pid_verdict "$provision_r_file" "$@" && provision_r_decided=1',
+  // The one pid file that decides, naming a process that cannot be read: the status action decides.
+  `    if [ -n "$provision_r_only" ] && [ "$provision_verdict" = unknown ]; then provision_r_decided=; fi`,
   `    printf 'pidfile\\t%s\\t%s\\t%s\\t%s\\n' "$provision_r_service" "$provision_r_file" "$provision_verdict" "$provision_pid"`,
   '  done',
   '  if [ -z "$provision_r_decided" ] && [ "$provision_r_known" = 1 ]; then',
@@ -386,21 +390,22 @@ export interface SysvRunning {
 /**
  * Pure: what the records of the service probe (see serviceProbe) say of `name`. In order: the one
  * pid file the status action reads, when the probe knows it (only-pidfile: running exactly when it
- * names the daemon); a pid file that names the live daemon (running); no process of a known daemon
- * (stopped); else the status action's exit code.
+ * names the daemon, unless the process it names cannot be read); a pid file that names the live
+ * daemon (running); no process of a known daemon (stopped); else the status action's exit code.
  */
 export function sysvRunning(records: ProbeRecord[], name: string): SysvRunning {
   const mine = (kind: string) => records.filter((r) => r.kind === kind && r.fields[0] === name);
   const pidFiles = mine('pidfile').map((r) => ({ path: r.fields[1] ?? '', verdict: (r.fields[2] ?? '') as PidFileVerdict, pid: r.fields[3] ?? '' }));
   const only = mine('only-pidfile')[0]?.fields[1];
   const live = pidFiles.find((p) => p.verdict === 'daemon' && (only === undefined || p.path === only));
+  const onlyUnreadable = only !== undefined && pidFiles.some((p) => p.path === only && p.verdict === 'unknown');
   const stopped = (decidedBy: string): SysvRunning => ({
     running: false,
     decidedBy,
     recycled: KNOWN_DAEMONS[name] === undefined ? [] : pidFiles.filter((p) => p.verdict === 'other').map(({ path, pid }) => ({ path, pid })),
   });
   if (live !== undefined) return { running: true, decidedBy: live.path, recycled: [] };
-  if (only !== undefined) return stopped(only);
+  if (only !== undefined && !onlyUnreadable) return stopped(only);
   if (mine('process')[0]?.fields[1] === 'none') return stopped('process');
   const status = mine('status')[0]?.fields[1];
   if (status === undefined) throw new Error(`the service probe printed nothing that says whether ${name} runs`);

@@ -60,6 +60,8 @@ interface Case {
   operations: Record<string, Operation>;
   /** PATH before the system's (a stand-in systemctl) */
   pathBefore?: string;
+  /** a command the probes run under (setpriv to another user) */
+  runAs?: string;
 }
 
 interface Ran {
@@ -79,7 +81,11 @@ function run(c: Case): Map<string, Ran> {
   for (const [key, op] of Object.entries(c.operations)) {
     writeFileSync(join(dir, `probe-${key}.sh`), `(\n${op.probe()}\n) </dev/null\n`);
     shells.forEach((shell, i) => {
-      runs.push(`: > ${calls}`, `PATH=${c.pathBefore ?? ''}${systemPath} ${shell.path} ${dir}/probe-${key}.sh > ${dir}/out-${key}-${i} 2>/dev/null || :`, `cp ${calls} ${dir}/calls-${key}-${i}`);
+      runs.push(
+        `: > ${calls}; chmod 666 ${calls}`,
+        `PATH=${c.pathBefore ?? ''}${systemPath} ${c.runAs ?? ''} ${shell.path} ${dir}/probe-${key}.sh > ${dir}/out-${key}-${i} 2>/dev/null || :`,
+        `cp ${calls} ${dir}/calls-${key}-${i}`,
+      );
     });
   }
   const driver = [
@@ -199,6 +205,14 @@ describe.skipIf(skip !== undefined)('whether a daemon runs, from its pid file an
     const byHeader = same(run({ setup: 'mkdir /run/elsewhere; D keepalived; echo $! > /run/elsewhere/md.pid', initScripts: { mydaemon: declared }, operations: { mydaemon } }), 'mydaemon');
     expect(runningRecords(byHeader)).toEqual([expect.stringMatching(/^pidfile mydaemon \/run\/elsewhere\/md\.pid daemon \d+$/)]);
     expect(byHeader.calls).toEqual([]);
+  });
+
+  it('asks the init script when it cannot see every process (a probe not run as root, /proc with hidepid=2)', () => {
+    const setup = `chmod -R a+rX ${work}; D heartbeat; echo $! > /run/heartbeat.pid; mount -o remount,hidepid=2 /proc`;
+    const runAs = 'setpriv --reuid=65534 --regid=65534 --clear-groups';
+    const ran = same(run({ setup, initScripts, status: { heartbeat: 0 }, operations: { heartbeat }, runAs }), 'heartbeat');
+    expect(runningRecords(ran)).toEqual(['status heartbeat 0']);
+    expect(ran.calls).toEqual(['heartbeat status']);
   });
 
   it('reads no running state for a task that only enables or disables, and never asks the init script', () => {

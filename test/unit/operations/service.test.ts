@@ -328,6 +328,11 @@ describe('service: whether a SysV init daemon runs, from its pid files and /proc
     });
     expect(planOn(sysv, options, only)).toMatchObject({ summary: 'disable ldirectord' });
     expect(planOn(sysv, options, only, line('pidfile', 'ldirectord', '/var/run/ldirectord.ldirectord.cf.pid', 'dead', '1200'))).toMatchObject({ summary: 'disable ldirectord' });
+    // Another instance's pid file is not this one.
+    expect(planOn(sysv, options, only, line('pidfile', 'ldirectord', '/var/run/ldirectord.ldirectord.pid', 'daemon', '1300'))).toMatchObject({ summary: 'disable ldirectord' });
+    // The process it names cannot be read (/proc/PID/status): the status action decides.
+    const unreadable = line('pidfile', 'ldirectord', '/var/run/ldirectord.ldirectord.cf.pid', 'unknown', '1200');
+    expect(planOn(sysv, options, only, unreadable, line('status', 'ldirectord', '0'))).toMatchObject({ summary: 'disable ldirectord; stop ldirectord' });
   });
 
   it('is a bug, not a guess, when the probe said nothing about it', () => {
