@@ -182,15 +182,18 @@ function serviceProbe(names: string[], needsRunning: boolean): string {
 }
 
 /**
- * Daemons whose init scripts' status actions this project has read, by service name, with the
- * names their processes have (Debian 12: heartbeat 3.0.6, ldirectord 4.12, keepalived 2.2.7, nginx,
- * apache2; EL5/EL6: heartbeat 2.1/3.0, ldirectord, keepalived, piranha's pulse, httpd, nginx). Each
- * status action says running only for a pid file of the daemon (heartbeat -s, ldirectord's own
- * status, LSB status_of_proc -p, EL's status -p) or, for some, a process of that name (EL's status
- * without -p, Debian's keepalived script, which has no status action): with neither, the daemon is
- * stopped, and the probe says so without running the script. A process of that name that no pid file
- * names is left to the status action (EL5's status counts it, Debian's status_of_proc -p does not).
- * Every other service is running when a pid file says so, and otherwise asks its status action.
+ * Daemons whose status actions are known, by service name, with the names their processes have:
+ * Debian 12's scripts as its packages ship them (heartbeat 3.0.6: heartbeat -s, which reads
+ * /run/heartbeat.pid; ldirectord 4.12: ldirectord's own status, see LDIRECTORD_INSTANCE;
+ * keepalived 2.2.7: no status action, start-stop-daemon --pidfile /var/run/keepalived.pid;
+ * nginx 1.22, apache2 2.4: LSB status_of_proc -p), resource-agents' ldirectord script (the one EL
+ * packages ship), and the EL5/EL6 scripts by what they call (heartbeat -s; the status function of
+ * /etc/init.d/functions, which reads /var/run/NAME.pid or the -p file, and without -p also counts a
+ * process of that name: keepalived, pulse, httpd, nginx). Each says running only for a pid file of
+ * the daemon or a process of its names: with neither, the daemon is stopped, and the probe says so
+ * without running the script. A process of those names that no pid file names is left to the status
+ * action (EL5's status counts it, Debian's status_of_proc -p does not). Every other service is
+ * running when a pid file says so, and otherwise asks its status action.
  */
 export const KNOWN_DAEMONS: Readonly<Record<string, readonly string[]>> = {
   heartbeat: ['heartbeat'],
