@@ -99,6 +99,42 @@ describe.each(SHELLS)('runHostPlay under %s', (shell) => {
     }
   });
 
+  it('runs a probe that several tasks share once, and none for a task whose `when` is false', async () => {
+    const log = path.join(dir, 'probes');
+    const counted = (name: string, when?: () => boolean): HostTask => ({
+      ...task(0, name, { kind: 'test-counted', target: 'x', probe: () => sh`echo probed >> ${log}; echo state`, plan: () => ({ changed: false }) }),
+      id: name,
+      ...(when ? { when } : {}),
+    });
+    const skipped: Operation = { kind: 'test-counted', target: 'y', probe: () => sh`echo skipped >> ${log}`, plan: () => ({ changed: false }) };
+    const tasks = [counted('a'), counted('b'), counted('c'), { ...task(9, 'not here', skipped), when: () => false }];
+    const runner = shellRunner(shell);
+    await runHostPlay(runner, tasks, [], options());
+    expect(readFileSync(log, 'utf8')).toBe('probed\n');
+    expect(events.map((e) => [e.task, e.status])).toEqual([['a', 'ok'], ['b', 'ok'], ['c', 'ok'], ['not here', 'skipped']]);
+    expect(runner.executions()).toBe(1);
+  });
+
+  it('plans on the probes it is given, and probes the later plays\' tasks along with its own', async () => {
+    const later = sh`echo later-state`;
+    const probes = new Map([[sh`cat ${path.join(dir, 'known')} 2>/dev/null || echo '<absent>'`, { stdout: 'K', exitCode: 0 }]]);
+    writeFileSync(path.join(dir, 'known'), 'on the host, but not what was probed');
+    // Known state: no execution at all.
+    const known = shellRunner(shell);
+    await runHostPlay(known, [task(0, 'known', content(path.join(dir, 'known'), 'K'))], [], { ...options(), probes, laterProbes: [later] });
+    expect(known.executions()).toBe(0);
+    expect(events.map((e) => e.status)).toEqual(['ok']);
+    // Unknown state: one probe execution, which also reads the later play's probe.
+    const unknown = shellRunner(shell);
+    await runHostPlay(unknown, [task(1, 'new', content(path.join(dir, 'new'), 'N'))], [], { ...options(), probes, laterProbes: [later] });
+    expect(unknown.executions()).toBe(2);
+    expect(unknown.scripts[0]).toContain('later-state');
+    // After the change, the apply execution probed the later play again: the cache holds its state.
+    expect(unknown.scripts[1]).toContain('later-state');
+    expect(probes.get(later)).toEqual({ stdout: 'later-state\n', exitCode: 0 });
+    expect([...probes.keys()]).toEqual([later]);
+  });
+
   it('re-probes a task whose state an earlier task changed, instead of acting on a stale probe', async () => {
     const f = path.join(dir, 'shared');
     const runner = shellRunner(shell);
