@@ -71,6 +71,7 @@ export class PlainReporter implements Reporter {
         this.write(`\n${formatRecap(event.hosts, this.columns())}`);
         if (event.interrupted) this.write('The run was interrupted: hosts may be partly provisioned; run it again to converge.');
         break;
+      case 'host-step':
       case 'host-done':
         break;
     }

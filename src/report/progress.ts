@@ -72,12 +72,16 @@ export class ProgressReporter implements Reporter {
       case 'play-start':
         this.startPlay(event.play, event.hosts);
         break;
+      case 'host-step': {
+        const line = this.current?.lines.get(event.host);
+        if (line && !line.finished) setTitle(line, `${event.host}: ${event.step} ...  ${countsOf(line)}`);
+        break;
+      }
       case 'task': {
         const line = this.current?.lines.get(event.host);
         if (line) {
           if (event.status in line.counts) line.counts[event.status as keyof HostLine['counts']] += 1;
-          const c = line.counts;
-          setTitle(line, `${event.host}: ${formatTaskLine(event, this.check)}  [ok=${c.ok} changed=${c.changed} failed=${c.failed}]`);
+          setTitle(line, `${event.host}: ${formatTaskLine(event, this.check)}  ${countsOf(line)}`);
         }
         // What changed or failed (with diffs and -v details) is listed after the live view of the play.
         if (event.status === 'changed' || event.status === 'failed') this.later(event);
@@ -204,8 +208,14 @@ export class ProgressReporter implements Reporter {
   }
 
   async close(): Promise<void> {
-    // Hosts the run stopped before they finished (Ctrl-C) end their lines as they are.
-    for (const view of this.plays) for (const line of view.lines.values()) line.finish(false);
+    // Hosts the run stopped before they finished (Ctrl-C, any_errors_fatal) end their lines as not done (✖), saying so.
+    for (const view of this.plays) {
+      for (const [host, line] of view.lines) {
+        if (line.finished) continue;
+        setTitle(line, `${host}: stopped before it finished the play  ${countsOf(line)}`);
+        line.finish(true);
+      }
+    }
     await this.running;
     for (const view of this.plays) this.flush(view);
   }
@@ -225,6 +235,11 @@ function hostLine(title: string): HostLine {
     },
   };
   return line;
+}
+
+function countsOf(line: HostLine): string {
+  const c = line.counts;
+  return `[ok=${c.ok} changed=${c.changed} failed=${c.failed}]`;
 }
 
 function setTitle(line: HostLine, title: string): void {

@@ -32,6 +32,8 @@ export type RunEvent =
   | { type: 'play-start'; play: string; hosts: string[] }
   | { type: 'host-unreachable'; host: string; play: string; message: string; remoteExecutions: number }
   | TaskResultEvent
+  /** what a host starts doing now: taking its lock, probing, or a task or handler that begins */
+  | { type: 'host-step'; host: string; play: string; step: string }
   | { type: 'host-done'; host: string; play: string; failed: boolean }
   | { type: 'warning'; host?: string; message: string }
   | { type: 'recap'; hosts: RecapRow[]; interrupted: boolean; exitCode: number; durationMs: number };

@@ -18,7 +18,9 @@ import {
   type ApplyStep,
   type StepOutcome,
 } from './batch.ts';
-import type { TaskResultEvent, TaskStatus } from './events.ts';
+import type { RunEvent, TaskResultEvent, TaskStatus } from './events.ts';
+
+type HostStepEvent = Extract<RunEvent, { type: 'host-step' }>;
 
 /** A task ready to run on one host: the role's task plus where it came from. */
 export interface HostTask {
@@ -68,7 +70,7 @@ export interface HostPlayOptions {
   probes?: ProbeCache;
   /** the probe scripts of the later plays' tasks and handlers on this host, probed along with this play's */
   laterProbes?: readonly string[];
-  emit(event: TaskResultEvent): void;
+  emit(event: TaskResultEvent | HostStepEvent): void;
   /** checked between executions: an aborted run (Ctrl-C, any_errors_fatal) stops here */
   stopped(): boolean;
 }
@@ -106,6 +108,7 @@ export async function runHostPlay(
   /** each handler's probe from the play's first round, before any change */
   const handlerProbesAtStart = new Map<string, ProbeOutput>();
 
+  const step = (text: string) => emit({ type: 'host-step', host: options.host, play: options.play, step: text });
   const report = (task: HostTask | HostHandler, kind: 'task' | 'handler', status: TaskStatus, extra: Partial<TaskResultEvent> = {}) =>
     emit({
       type: 'task',
@@ -145,6 +148,7 @@ export async function runHostPlay(
         .filter((probe) => probe.trim() !== '')
         .map((probe, i) => ({ id: `p${i}`, probe }));
       const token = newMarkerToken();
+      step(`probing ${requests.length} task${requests.length === 1 ? '' : 's'}${facts ? '' : ' and reading facts'}`);
       const probeRun = await runner.run(buildProbeScript(token, facts ? null : options.factsScript, requests));
       const probed = parseProbeOutput(token, probeRun.stdout);
       if (!probed.complete) {
@@ -230,7 +234,15 @@ export async function runHostPlay(
     const applyToken = newMarkerToken();
     const stepStart = new Map<string, number>();
     const stepEnd = new Map<string, number>();
-    const watcher = markerWatcher(applyToken, (kind, id) => (kind === 'begin' ? stepStart : stepEnd).set(id, Date.now()));
+    const stepNames = new Map<string, string>([
+      ...[...byId.values()].flatMap((d) => (d.kind === 'plan' && d.plan.changed ? [[d.task.id, d.task.name] as const] : [])),
+      ...handlerSteps.map((h) => [h.handler.id, `handler ${h.handler.name}`] as const),
+    ]);
+    const watcher = markerWatcher(applyToken, (kind, id) => {
+      (kind === 'begin' ? stepStart : stepEnd).set(id, Date.now());
+      const name = stepNames.get(id);
+      if (kind === 'begin' && name !== undefined) step(name);
+    });
     // When a task failed to plan, the next round starts at it: its probes (and the handlers') come
     // back with the change, as do the later plays'.
     const thenProbe = unique([

@@ -91,13 +91,15 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
         if (stopped()) return;
         const session = await openSession(name);
         if (!session) return;
-        const failed = await runPlayOnHost(playIndex, session);
+        const outcome = await runPlayOnHost(playIndex, session);
+        const failed = outcome === 'failed';
         if (failed) {
           session.out = 'failed';
           playFailed = true;
           if (play.anyErrorsFatal) stopAll = true;
         }
-        emit({ type: 'host-done', host: name, play: play.name, failed });
+        // A host the run stopped half-way through the play is not done with it.
+        if (outcome !== 'stopped') emit({ type: 'host-done', host: name, play: play.name, failed });
       });
       if (playFailed && play.anyErrorsFatal) {
         emit({ type: 'warning', message: `play "${play.name}" has any_errors_fatal and a host failed: stopping every host` });
@@ -151,17 +153,17 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
     }
   }
 
-  async function runPlayOnHost(playIndex: number, session: HostSession): Promise<boolean> {
+  async function runPlayOnHost(playIndex: number, session: HostSession): Promise<'done' | 'failed' | 'stopped'> {
     const { host } = session;
     const play = playbook.plays[playIndex]!;
     if (session.factsProblem !== undefined) {
       emit({ ...failure(play, host.name, 'checking the host against the cluster', session.factsProblem), role: null });
-      return true;
+      return 'failed';
     }
     const built = hostTasks(playIndex, host);
     if (built instanceof UserError) {
       emit(failure(play, host.name, built.where.task ?? 'preparing tasks', built.format()));
-      return true;
+      return 'failed';
     }
     const runner: ScriptRunner = {
       run: async (script, onStdout) => {
@@ -187,16 +189,16 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
       });
       session.facts = result.facts;
       if (result.changesPlanned) session.changesPlanned = true;
-      return result.failed;
+      return result.failed ? 'failed' : result.interrupted ? 'stopped' : 'done';
     } catch (error) {
       if (error instanceof ExecutionError) {
         emit(failure(play, host.name, 'running tasks', error.message));
-        return true;
+        return 'failed';
       }
       if (isConnectionError(error)) {
         session.out = 'unreachable';
         emit({ type: 'host-unreachable', host: host.name, play: play.name, message: describe(error), remoteExecutions: session.executions });
-        return false;
+        return 'done';
       }
       throw error;
     }
