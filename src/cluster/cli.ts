@@ -10,7 +10,6 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { Inventory } from '../inventory/model.ts';
-import { loadInventory } from '../inventory/load.ts';
 import type { UnsetEnv } from '../inventory/yaml-file.ts';
 import { formatFinding, hasErrors, lintClusters, lintSubject, ruleCatalogue, type LintFinding, type LintSubject } from './lint.ts';
 
@@ -78,6 +77,8 @@ export function registerLintCommand(program: Command): void {
         return;
       }
       const files = flags.inventory.length > 0 ? flags.inventory : [DEFAULT_INVENTORY];
+      // The loader (YAML, the schemas) only when there is something to load: not for --help or --rules.
+      const { loadInventory } = await import('../inventory/load.ts');
       const inventories: Inventory[] = [];
       const unsetEnv: UnsetEnv[] = [];
       for (const file of files) {

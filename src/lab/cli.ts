@@ -4,7 +4,16 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { describeAction } from './host-actions.ts';
-import { labDown, labReset, labStatus, labUp, NOT_UP_HINT, type LabHostStatus } from './lab.ts';
+import type * as Lab from './lab.ts';
+import type { LabHostStatus } from './lab.ts';
+
+// The lab's code (its drivers, execa, the VM and container tools) loads when a lab command runs,
+// not for `provision --help` or a playbook run.
+const labModule = () => import('./lab.ts');
+const labUp: typeof Lab.labUp = async (...args) => (await labModule()).labUp(...args);
+const labDown: typeof Lab.labDown = async (...args) => (await labModule()).labDown(...args);
+const labStatus: typeof Lab.labStatus = async (...args) => (await labModule()).labStatus(...args);
+const labReset: typeof Lab.labReset = async (...args) => (await labModule()).labReset(...args);
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
 
@@ -64,7 +73,7 @@ export function registerLabCommands(program: Command): void {
     .option(...inventoryOption)
     .action(async () => {
       const hosts = await labStatus({});
-      if (hosts === undefined) throw new UserError('the lab is not up', {}, NOT_UP_HINT);
+      if (hosts === undefined) throw new UserError('the lab is not up', {}, (await labModule()).NOT_UP_HINT);
       printStatus(hosts);
       const silent = hosts.filter((host) => host.sshBanner === undefined);
       if (silent.length > 0) {
