@@ -34,6 +34,9 @@ export async function main(argv: string[]): Promise<number> {
   const aptIdle = async () => {
     if (labCommand) await (await import('../lab/apt.ts')).machineApt.idle();
   };
+  let finished: number | undefined;
+  endQuietlyWhenReaderGoes(process.stdout, () => finished, aptIdle, onUncaught);
+  endQuietlyWhenReaderGoes(process.stderr, () => finished, aptIdle, onUncaught);
   const program = new Command('provision')
     .description('Build, check and verify Linux LVS high-availability load-balancer clusters, Ansible-style.')
     .exitOverride()
@@ -71,13 +74,28 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return exitCode;
+    return (finished = exitCode);
   } catch (error) {
     // An apt-get or dpkg that another branch started finishes first: ending it mid-install would
     // leave the machine's package database half-configured.
     await aptIdle();
-    return reportError(error, verbosity);
+    return (finished = reportError(error, verbosity));
   }
+}
+
+/**
+ * A reader that went away (`provision --help | head -1`) ends the program quietly, as a closed pipe
+ * (SIGPIPE) ends other command-line programs: with the command's exit code when it has finished
+ * (0 for help), else 141 (128 + SIGPIPE), after an apt-get in flight has finished. Any other error
+ * of the stream is an internal error.
+ */
+function endQuietlyWhenReaderGoes(stream: NodeJS.WriteStream, finished: () => number | undefined, aptIdle: () => Promise<void>, onError: (error: unknown) => void): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') return onError(error);
+    // The error comes as soon as the write fails, maybe before the command's result is in: wait
+    // for what is already under way (the help printed, its exit code returned) to settle.
+    setImmediate(() => void aptIdle().finally(() => process.exit(finished() ?? 141)));
+  });
 }
 
 /**
