@@ -7,18 +7,66 @@
 //   expected       - how to say what a valid value is ("an integer 1-65535")
 //   unknownKeyHint - said after "unknown key 'x' in ..." when no known key is close to 'x'
 //   secret         - the value is a secret (value-types.ts): masked in every output
+//
+// Compiling a schema takes ajv a while (the inventory's: a few hundred ms), so a schema is compiled
+// when it is first used, and the compiled CLI does not compile the schemas it knows: the build
+// (scripts/build.js) generates their validators ahead as ajv standalone code,
+// precompiled-validators.cjs beside this module, each found by a digest of its schema's JSON (a
+// schema that changed has no precompiled validator and is compiled). ajv itself is loaded only to
+// compile.
 import { Type, type Static, type TSchema, type TString } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { UserError } from '../core/errors.ts';
 import { containsSecret, knownSecrets, unsetEnvVariable } from '../core/secret.ts';
 import { throwProblems } from './problems.ts';
 import { didYouMean } from './suggest.ts';
 import { formatPath, type PathSegment, type YamlFile } from './yaml-file.ts';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-ajv.addKeyword('expected');
-ajv.addKeyword('unknownKeyHint');
-ajv.addKeyword('secret');
+/** How every schema of this module is compiled (the build's precompiled validators too). */
+export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true } as const satisfies Options;
+/** The annotations schemas may carry (read only here, see above). */
+export const ANNOTATION_KEYWORDS = ['expected', 'unknownKeyHint', 'secret'] as const;
+
+const require = createRequire(import.meta.url);
+
+export function createAjv(options: Options = {}): Ajv {
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const ajv = new AjvClass({ ...AJV_OPTIONS, ...options });
+  for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword(keyword);
+  return ajv;
+}
+
+let sharedAjv: Ajv | undefined;
+const ajv = (): Ajv => (sharedAjv ??= createAjv());
+
+/** The key of a schema's precompiled validator: a digest of its JSON. */
+export function schemaKey(schema: TSchema): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 32);
+}
+
+export const PRECOMPILED_VALIDATORS = 'precompiled-validators.cjs';
+let precompiled: Readonly<Record<string, ValidateFunction>> | null | undefined;
+
+function validatorOf(schema: TSchema): ValidateFunction {
+  if (precompiled === undefined) {
+    try {
+      precompiled = require(`./${PRECOMPILED_VALIDATORS}`) as Record<string, ValidateFunction>;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
+      precompiled = null;
+    }
+  }
+  return (precompiled && precompiled[schemaKey(schema)]) ?? ajv().compile(schema);
+}
+
+const declared: TSchema[] = [];
+
+/** The schemas of the checkers made so far (compileChecker): the build precompiles them. */
+export function declaredSchemas(): readonly TSchema[] {
+  return declared;
+}
 
 /** A string that must be one of `values`; a misspelt value gets a suggestion. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: { expected?: string } = {}) {
@@ -53,16 +101,18 @@ export interface CheckContext {
 
 export type Checker<T extends TSchema> = (data: unknown, context: CheckContext) => Static<T>;
 
-/** Compile a schema once; the checker returns the data typed, or throws every problem found. */
+/** Compile a schema once, when first used; the checker returns the data typed, or throws every problem found. */
 export function compileChecker<T extends TSchema>(schema: T): Checker<T> {
-  const validate: ValidateFunction = ajv.compile(schema);
+  declared.push(schema);
+  let compiled: ValidateFunction | undefined;
   return (data, context) => {
+    const validate = (compiled ??= validatorOf(schema));
     if (validate(data)) return data as Static<T>;
     const errors = judgeableErrors(validate.errors);
     if (errors.length === 0) return data as Static<T>;
     const problems = schemaProblems(errors, data, context);
     // Every failing keyword maps to a problem; should one ever not, ajv's own words are better than nothing.
-    if (problems.length === 0) problems.push(new UserError(ajv.errorsText(validate.errors), { file: context.yaml.file }));
+    if (problems.length === 0) problems.push(new UserError(ajv().errorsText(validate.errors), { file: context.yaml.file }));
     throwProblems(problems);
     return data as Static<T>;
   };
@@ -74,7 +124,7 @@ export function compileChecker<T extends TSchema>(schema: T): Checker<T> {
  * undefined when it is valid. The caller knows where the value was written.
  */
 export function compileValueChecker(schema: TSchema): (value: unknown, secrets: ReadonlySet<string>) => string | undefined {
-  const validate: ValidateFunction = ajv.compile(schema);
+  const validate = validatorOf(schema);
   return (value, secrets) => {
     if (validate(value)) return undefined;
     const errors = judgeableErrors(validate.errors);
