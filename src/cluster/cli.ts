@@ -87,7 +87,9 @@ export function registerLintCommand(program: Command): void {
       }
       const withoutCluster = inventories.filter((inventory) => inventory.cluster === undefined);
       for (const inventory of withoutCluster) print(`${inventory.file}: no cluster: section, nothing to lint`);
-      const findings = [...unsetEnv.map(unsetEnvFinding), ...lintInventories(inventories)];
+      // A file that several inventories share (their group_vars/all.yaml) is one finding, not one per inventory.
+      const unsetOnce = [...new Map(unsetEnv.map((unset) => [`${unset.where.file}:${unset.where.line}:${unset.where.column}:${unset.variable}`, unset])).values()];
+      const findings = [...unsetOnce.map(unsetEnvFinding), ...lintInventories(inventories)];
       reportFindings(findings, print);
       const linted = inventories.length - withoutCluster.length;
       if (linted > 0 || findings.length > 0) print(findings.length === 0 ? `lint: no findings (${count(linted, 'cluster')})` : `lint: ${count(findings.length, 'warning')}, no errors`);

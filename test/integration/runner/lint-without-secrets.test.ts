@@ -61,6 +61,23 @@ describe('provision lint without the secrets', () => {
     });
   }
 
+  it('lint of two inventories sharing a group_vars file: its unset variable is one warning, not one per inventory', async () => {
+    const shared = await makeProject({
+      'one.yaml': 'all:\n  hosts:\n    h1: { address: 192.168.2.10 }\n',
+      'two.yaml': 'all:\n  hosts:\n    h2: { address: 192.168.2.11 }\n',
+      'group_vars/all.yaml': 'report_token: !env REPORT_TOKEN\n',
+    });
+    try {
+      const result = await runCli(shared, ['lint', '-i', 'one.yaml', '-i', 'two.yaml'], { env: { REPORT_TOKEN: undefined }, json: false });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout.split('\n').filter((line) => line.includes('[env-unset]'))).toEqual([
+        expect.stringMatching(/^group_vars\/all\.yaml:1:\d+: warning \[env-unset\] REPORT_TOKEN is not set/),
+      ]);
+    } finally {
+      await shared.remove();
+    }
+  });
+
   it('lint with the secret set: no warning, and the value is nowhere in the output', async () => {
     const secret = 'k3y-from-ci-vault';
     const result = await provision(['lint', '-i', 'inventory.yaml'], { HA_AUTH_KEY: secret });
