@@ -3,13 +3,13 @@
 // ${PROVISION_LAB_CACHE:-${XDG_CACHE_HOME:-~/.cache}/provision/lab}.
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.ts';
+import { projectDir } from '../core/project-dir.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The project's own directory: the cache must not be inside it (it holds a 300 MB root filesystem). */
-const PROJECT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROJECT_DIR = projectDir;
 
 export function labCacheDir(env: Env = process.env): string {
   const explicit = env.PROVISION_LAB_CACHE;

@@ -1,13 +1,14 @@
 // Finding and loading roles: roles/<name>/index.ts, whose default export comes from defineRole.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { UserError, type ErrorLocation } from '../core/errors.ts';
+import { codeDir, projectDir, runningCompiled } from '../core/project-dir.ts';
 import type { Role } from '../core/task.ts';
 import { suggest } from '../core/suggest.ts';
 
 /** The roles that ship with provision, used when the playbook's own roles/ has no such role. */
-export const builtinRolesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../roles');
+export const builtinRolesDir = path.join(projectDir, 'roles');
 
 export function roleSearchPath(playbookFile: string): string[] {
   const dir = path.dirname(path.resolve(playbookFile));
@@ -41,9 +42,26 @@ export async function loadRole(name: string, searchPath: string[], where: ErrorL
   );
 }
 
+/**
+ * What to import for a role's entry file. The compiled CLI (dist/) imports a built-in role's compiled
+ * copy (bin/provision.js runs dist/ only when it was built from the sources as they are); for any
+ * other role it registers tsx first (typescript-roles.ts). From the sources, tsx is registered already.
+ */
+async function roleModuleUrl(file: string): Promise<string> {
+  if (!runningCompiled) return pathToFileURL(file).href;
+  const builtin = path.relative(builtinRolesDir, file);
+  if (!builtin.startsWith('..') && !path.isAbsolute(builtin) && /\.m?ts$/.test(builtin)) {
+    const compiled = path.join(codeDir, 'roles', builtin.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs'));
+    if (existsSync(compiled)) return pathToFileURL(compiled).href;
+  }
+  const { enableTypeScriptRoles } = await import('./typescript-roles.ts');
+  await enableTypeScriptRoles();
+  return pathToFileURL(file).href;
+}
+
 async function importRole(file: string, where: ErrorLocation): Promise<{ default?: Role }> {
   try {
-    return (await import(pathToFileURL(file).href)) as { default?: Role };
+    return (await import(await roleModuleUrl(file))) as { default?: Role };
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_REQUIRE_CYCLE_MODULE' || code === 'ERR_REQUIRE_ESM') {
