@@ -1,7 +1,21 @@
 #!/usr/bin/env node
-// Roles are TypeScript modules loaded at run time (users write their own), so the CLI runs its
-// sources through tsx instead of shipping a compiled copy that could drift from them.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+// @ts-check
+// The provision command. It runs the compiled CLI (dist/, built by `npm ci` through npm's prepare
+// step: scripts/build.js) when dist/ was built from the sources as they are now, else the sources
+// themselves through tsx: an edited source is never shadowed by a stale compiled copy, and a
+// checkout without dist/ (npm ci --ignore-scripts) still works, only slower to start.
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DIST_DIR, staleReason } from './compiled.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** @type {{ main(argv: string[]): Promise<number> }} */
+let cli;
+if (staleReason(root) === undefined) {
+  cli = await import(pathToFileURL(path.join(root, DIST_DIR, 'src/cli/main.js')).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import('../src/cli/main.ts');
+}
+process.exitCode = await cli.main(process.argv.slice(2));
