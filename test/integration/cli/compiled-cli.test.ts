@@ -63,6 +63,11 @@ describe('the compiled CLI', { timeout: 600_000 }, () => {
     project = await makeProject({
       'inventory.yaml': LOCAL_INVENTORY,
       'client.yml': '- hosts: all\n  roles: [client]\n',
+      // What the schemas refuse (the compiled CLI checks with the validators the build generated)
+      'bad-inventory.yaml': 'all:\n  vars:\n    1bad: x\n  hosts:\n    web1: { adress: 10.0.0.1, port: "22", transport: sssh }\n    bad_name!: {}\n',
+      'bad-cluster.yaml':
+        'all:\n  hosts:\n    web1: { address: 10.0.0.1 }\ncluster:\n  manager: heartbeet\n  directors: [web1]\n  virtual_services: [{ vip: 10.0.0.300, protocol: tcp, port: 80 }]\n',
+      'bad-role-variables.yaml': 'all:\n  vars:\n    manage_hostname: "yes"\n    index_page: "two\\nlines"\n  hosts:\n    web1: { address: 10.0.0.1 }\n',
     });
   }, 600_000);
   afterAll(async () => {
@@ -86,6 +91,7 @@ describe('the compiled CLI', { timeout: 600_000 }, () => {
       ...inventories.map((file) => ({ args: ['lint', '-i', `inventory/${file}`] })),
       { args: ['lint', '-i', 'inventory/nat-heartbeat.yaml', '-i', 'inventory/keepalived-dr-arptables.yaml'] },
       { args: ['lint', '-i', 'no-such-inventory.yaml'] },
+      ...['bad-inventory.yaml', 'bad-cluster.yaml', 'bad-role-variables.yaml'].map((file) => ({ args: ['lint', '-i', file], inProject: true })),
       { args: ['--no-such-option'] },
       { args: ['-i', 'inventory/piranha-nat.yaml', 'no-such-playbook.yml'] },
       { args: ['-i', 'inventory.yaml', 'client.yml', '--check'], inProject: true },
@@ -95,6 +101,7 @@ describe('the compiled CLI', { timeout: 600_000 }, () => {
       const [fromDist, fromSources] = await Promise.all([provision(compiled, args, cwd), provision(sources, args, cwd)]);
       expect(fromDist, args.join(' ')).toEqual(fromSources);
       expect(fromDist.stderr, args.join(' ')).not.toMatch(/ERROR \(internal\)/);
+      if (args.some((arg) => arg.startsWith('bad-'))) expect(fromDist.stderr, args.join(' ')).toMatch(/^ERROR: .*bad-.*\.yaml:\d+:\d+: /);
     }
   });
 
