@@ -90,10 +90,12 @@ export function ansibleTwin(plan: TwinPlan, options: TwinOptions): TwinFiles {
     const hostsOfPlay = Object.keys(play.perHost);
     const tasks: unknown[] = [];
     const handlers: unknown[] = [];
+    // Hosts whose tasks notify a handler that restarts a service only if it ran before the play.
     const ifRunning = new Map<string, Set<string>>();
     for (const [host, entry] of Object.entries(play.perHost)) {
+      const notified = new Set(entry.tasks.flatMap((task) => task.notify));
       for (const handler of entry.handlers) {
-        if (handler.op.kind === 'service' && handler.op.ifRunning) {
+        if (handler.op.kind === 'service' && handler.op.ifRunning && notified.has(handler.name)) {
           const names = ifRunning.get(handler.op.name) ?? new Set<string>();
           names.add(host);
           ifRunning.set(handler.op.name, names);
@@ -112,14 +114,18 @@ export function ansibleTwin(plan: TwinPlan, options: TwinOptions): TwinFiles {
         register: new Plain(RUNNING_AT_START),
         changed_when: false,
         check_mode: false,
-        ...whenHosts(hosts, play.selected),
+        ...jinjaWhen(whenHosts(hosts, play.selected).when),
       });
     }
     for (const slot of mergeSlots(hostsOfPlay.map((host) => [host, play.perHost[host]!.tasks] as const))) {
       const id = `t${slotCount++}`;
       tasks.push(...emitSlot(id, slot.label, slot.perHost, play.selected, (task) => task.notify));
     }
-    for (const slot of mergeSlots(hostsOfPlay.map((host) => [host, play.perHost[host]!.handlers] as const))) {
+    const notifiedHandlers = (host: string) => {
+      const notified = new Set(play.perHost[host]!.tasks.flatMap((task) => task.notify));
+      return play.perHost[host]!.handlers.filter((handler) => notified.has(handler.name));
+    };
+    for (const slot of mergeSlots(hostsOfPlay.map((host) => [host, notifiedHandlers(host)] as const))) {
       const id = `h${slotCount++}`;
       const op = [...slot.perHost.values()][0]!.op;
       const extraWhen = op.kind === 'service' && op.ifRunning ? `${JSON.stringify(op.name)} in (${RUNNING_AT_START}.stdout_lines | default([]))` : undefined;
@@ -205,6 +211,10 @@ function stepShape(step: AnsibleStep): unknown {
 function stepTask(step: AnsibleStep, notify: readonly Plain[]): Record<string, unknown> {
   if ('module' in step) return { [step.module]: step.args, ...step.extra, ...(notify.length > 0 ? { notify } : {}) };
   return { block: step.block.map((inner) => stepTask(inner, notify)), rescue: step.rescue.map((inner) => stepTask(inner, notify)) };
+}
+
+function jinjaWhen(condition: string | undefined): { when?: Jinja[] } {
+  return condition === undefined ? {} : { when: [new Jinja(condition)] };
 }
 
 function whenHosts(hosts: readonly string[], selected: readonly string[]): { when?: string } {
