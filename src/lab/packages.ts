@@ -84,7 +84,8 @@ export const LAB_TOOLS: readonly MachineTool[] = ['ip', 'unshare', 'ssh-keygen',
  * dash and busybox to run every generated script under both; sudo for the become tests; curl, make,
  * gcc and the archivers for the source-build test; keepalived, the judge of the keepalived role's
  * files (keepalived --config-test); tmux to watch the live view as a terminal shows it; vagrant for
- * the Vagrantfile's validation. Installed by `npm test` (scripts/install-machine-packages.ts).
+ * the Vagrantfile's validation; ansible-core, which runs the bench's Ansible twin (its test checks
+ * that the twin and our playbook agree). Installed by `npm test` (scripts/install-machine-packages.ts).
  */
 export const TEST_PACKAGES = [
   'openssh-server',
@@ -105,6 +106,7 @@ export const TEST_PACKAGES = [
   'keepalived',
   'tmux',
   'vagrant',
+  'ansible-core',
 ] as const;
 
 /** Every package the tests need: theirs and every lab tool's (the lab tests bring up every kind). */
