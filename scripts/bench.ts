@@ -29,6 +29,7 @@ import { cpus, totalmem, release } from 'node:os';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Facts } from '../src/core/facts.ts';
 import { UserError } from '../src/core/errors.ts';
@@ -95,6 +96,8 @@ interface Bench {
   samples: Sample[];
   equivalences: Equivalence[];
   problems: string[];
+  /** what a reader of the figures should know (not failures) */
+  notes: string[];
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -105,11 +108,13 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   exportLabSecrets(env);
   if (options.tools.includes('ansible')) await ensureAnsible();
-  const bench: Bench = { options, env, samples: [], equivalences: [], problems: [] };
+  const bench: Bench = { options, env, samples: [], equivalences: [], problems: [], notes: [] };
   console.log(machineLine(options));
+  if (options.tools.includes('provision')) console.log(await cliLine());
   if (options.scale) await scaleBench(bench);
   else await labBench(bench);
   if (options.results) await writeFile(options.results, `${JSON.stringify({ options, samples: bench.samples.map(sampleJson), equivalences: bench.equivalences, problems: bench.problems }, null, 2)}\n`);
+  if (bench.notes.length > 0) console.log(`\nNOTES:\n  ${bench.notes.join('\n  ')}`);
   if (bench.problems.length > 0) {
     console.log(`\nPROBLEMS:\n  ${bench.problems.join('\n  ')}`);
     process.exitCode = 1;
@@ -177,6 +182,22 @@ async function ansibleVersion(): Promise<string> {
 function machineLine(options: Options): string {
   const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
   return `Machine: ${cpus().length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, Node ${process.version}; forks ${options.forks}, ${options.rounds} round${options.rounds > 1 ? 's' : ''}`;
+}
+
+/** Which code `node bin/provision.js` runs: the compiled dist/ (as after npm ci), or the sources through tsx. */
+async function cliLine(): Promise<string> {
+  const stale = await staleDist();
+  if (stale === null) return 'provision: node bin/provision.js';
+  return stale === undefined
+    ? 'provision: node bin/provision.js, running the compiled dist/ (as after npm ci)'
+    : `provision: node bin/provision.js, running the sources through tsx (${stale}; npm run build compiles them)`;
+}
+
+/** Why bin/provision.js would not run dist/ now (undefined: it would), or null when it has no compiled mode. */
+async function staleDist(): Promise<string | undefined | null> {
+  const file = path.join(PROJECT_DIR, 'bin/compiled.js');
+  const compiled = (await import(pathToFileURL(file).href).catch(() => undefined)) as { staleReason?: (root: string) => string | undefined } | undefined;
+  return compiled?.staleReason === undefined ? null : compiled.staleReason(PROJECT_DIR);
 }
 
 /** The whole lab and its namespace hosts alone. */
@@ -247,10 +268,12 @@ async function runRounds(bench: Bench, selection: Selection): Promise<void> {
   const { options } = bench;
   const request = (check: boolean): RunRequest => ({ check, forks: options.forks, ...(selection.limit ? { limit: selection.limit } : {}) });
   const addresses = new Map(selection.hosts.map((name) => [name, withLabCredentials(selection.inventory.hosts.get(name)!).address] as const));
-  const run = async (tool: Tool, check: boolean): Promise<RunOutcome> =>
-    tool === 'provision'
-      ? runProvision(selection.inventoryFile, selection.playbookFile, request(check), bench.env)
-      : runAnsible(selection.twin, addresses, request(check), bench.env, { warm: options.warm });
+  const run = async (tool: Tool, check: boolean): Promise<RunOutcome> => {
+    if (tool === 'ansible') return runAnsible(selection.twin, addresses, request(check), bench.env, { warm: options.warm });
+    const outcome = await runProvision(selection.inventoryFile, selection.playbookFile, request(check), bench.env);
+    await noteStale(bench);
+    return outcome;
+  };
   const record = (scenario: Measurement, round: number, outcome: RunOutcome) => {
     bench.samples.push({ selection: selection.label, scenario, round, outcome });
     const changed = selection.hosts.reduce((sum, host) => sum + (outcome.changed[host] ?? 0), 0);
@@ -311,6 +334,13 @@ async function driftFile(inventory: Inventory, host: string, file: string): Prom
   } finally {
     await connector.close();
   }
+}
+
+/** Notes once when the sources changed during the bench: the CLI's later runs went through tsx. */
+async function noteStale(bench: Bench): Promise<void> {
+  if (bench.notes.some((note) => note.startsWith('dist/'))) return;
+  const stale = await staleDist();
+  if (typeof stale === 'string') bench.notes.push(`dist/ is stale (${stale}): runs of provision from about now on ran the sources through tsx, slower to start`);
 }
 
 function tail(outcome: RunOutcome): string {
