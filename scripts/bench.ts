@@ -26,7 +26,7 @@
 //   --warm (Ansible keeps its ControlPersist connections from one run to the next), --results FILE (JSON)
 // Needs root on Linux (the lab). Installs ansible-core with the lab's apt queue when it is missing.
 import { cpus, totalmem, release } from 'node:os';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -234,6 +234,7 @@ async function labBench(bench: Bench): Promise<void> {
   }
   printTargets(bench, selections.map((s) => s.label));
   await closeAnsibleConnections(twin);
+  await rm(work, { recursive: true, force: true });
 }
 
 interface Selection {
@@ -463,6 +464,7 @@ async function scaleBench(bench: Bench): Promise<void> {
   } finally {
     const down = await labDown({ env, log });
     console.log(`lab down of ${largest} namespace hosts: ${down.seconds.toFixed(1)} s`);
+    await rm(work, { recursive: true, force: true });
   }
 }
 
