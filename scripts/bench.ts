@@ -23,10 +23,11 @@
 //   npm run bench -- --scale [--sizes 1,10,50,100] the scale bench
 //   npm run bench -- --emit-twin DIR               write the Ansible twin for the lab as it is, and stop
 //   --forks N (default 20, ours' default; Ansible gets the same), --strategy linear|free (Ansible's),
-//   --warm (Ansible keeps its ControlPersist connections from one run to the next), --results FILE (JSON)
+//   --warm (Ansible keeps its ControlPersist connections from one run to the next), --results FILE (JSON,
+//   written after every run), --report FILE (print the tables of a results file again, running nothing)
 // Needs root on Linux (the lab). Installs ansible-core with the lab's apt queue when it is missing.
 import { cpus, totalmem, release } from 'node:os';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -70,6 +71,7 @@ interface Options {
   playbook: string;
   emitTwin?: string;
   results?: string;
+  report?: string;
 }
 
 interface Sample {
@@ -98,22 +100,25 @@ interface Bench {
   problems: string[];
   /** what a reader of the figures should know (not failures) */
   notes: string[];
+  /** the selections measured so far, with their hosts (--report prints their tables again) */
+  selections: Array<{ label: string; hosts: string[] }>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  if (options.report !== undefined) return report(options.report);
   if (process.platform !== 'linux' || process.getuid?.() !== 0) throw new UserError('the bench runs on the lab: it needs root on Linux', {}, 'run it as root (sudo npm run bench)');
   const env: NodeJS.ProcessEnv = { ...process.env };
   exportLabSecrets(env);
   if (options.tools.includes('ansible')) await ensureAnsible();
-  const bench: Bench = { options, env, samples: [], equivalences: [], problems: [], notes: [] };
+  const bench: Bench = { options, env, samples: [], equivalences: [], problems: [], notes: [], selections: [] };
   console.log(machineLine(options));
   if (options.tools.includes('provision')) console.log(await cliLine());
   if (options.scale) await scaleBench(bench);
   else await labBench(bench);
-  if (options.results) await writeFile(options.results, `${JSON.stringify({ options, samples: bench.samples.map(sampleJson), equivalences: bench.equivalences, problems: bench.problems }, null, 2)}\n`);
+  await saveResults(bench);
   if (bench.notes.length > 0) console.log(`\nNOTES:\n  ${bench.notes.join('\n  ')}`);
   if (bench.problems.length > 0) {
     console.log(`\nPROBLEMS:\n  ${bench.problems.join('\n  ')}`);
@@ -136,6 +141,7 @@ function parseOptions(): Options {
       inventory: { type: 'string', default: 'inventory/lab.yaml' },
       playbook: { type: 'string', default: 'playbooks/site.yml' },
       'emit-twin': { type: 'string' },
+      report: { type: 'string' },
       results: { type: 'string' },
     },
   });
@@ -165,6 +171,7 @@ function parseOptions(): Options {
     playbook: path.resolve(values.playbook),
     ...(values['emit-twin'] === undefined ? {} : { emitTwin: path.resolve(values['emit-twin']) }),
     ...(values.results === undefined ? {} : { results: path.resolve(values.results) }),
+    ...(values.report === undefined ? {} : { report: path.resolve(values.report) }),
   };
 }
 
@@ -228,6 +235,7 @@ async function labBench(bench: Bench): Promise<void> {
   if (options.hosts !== 'all' && namespace.length > 0) selections.push({ label: `namespace hosts only (${namespace.length}, --limit)`, hosts: namespace, limit: namespace.join(':') });
   const drift = await driftTarget(inventory, options.playbook, facts, namespace);
   for (const selection of selections) {
+    bench.selections.push({ label: selection.label, hosts: selection.hosts });
     console.log(`\n== ${selection.label}`);
     await runRounds(bench, { ...selection, inventoryFile: options.inventory, playbookFile: options.playbook, twin, inventory, scenarios: options.only, drift: selection.hosts.includes(drift.host) ? drift : undefined });
     printTable(bench, selection.label, selection.hosts);
@@ -275,8 +283,9 @@ async function runRounds(bench: Bench, selection: Selection): Promise<void> {
     await noteStale(bench);
     return outcome;
   };
-  const record = (scenario: Measurement, round: number, outcome: RunOutcome) => {
+  const record = async (scenario: Measurement, round: number, outcome: RunOutcome): Promise<void> => {
     bench.samples.push({ selection: selection.label, scenario, round, outcome });
+    await saveResults(bench);
     const changed = selection.hosts.reduce((sum, host) => sum + (outcome.changed[host] ?? 0), 0);
     log(`  round ${round + 1} ${SCENARIO_LABEL[scenario].padEnd(12)} ${outcome.tool.padEnd(9)} ${outcome.measured.seconds.toFixed(1).padStart(7)} s  changed=${changed}  exit ${outcome.measured.exitCode}`);
     if (outcome.failed) bench.problems.push(`${selection.label}, round ${round + 1}, ${SCENARIO_LABEL[scenario]}: ${outcome.tool} failed (exit ${outcome.measured.exitCode}): ${tail(outcome)}`);
@@ -294,10 +303,10 @@ async function runRounds(bench: Bench, selection: Selection): Promise<void> {
         const named = selection.hosts.length <= 6 ? selection.hosts.join(' ') : `${selection.hosts.length} hosts (${selection.hosts[0]} ... ${selection.hosts.at(-1)})`;
         log(`  round ${round + 1}: lab reset ${named}`);
         await labReset({ host: selection.hosts, env: bench.env });
-        record('first', round, await run(tool, false));
+        await record('first', round, await run(tool, false));
         for (const other of order.filter((candidate) => candidate !== tool)) {
           const outcome = await run(other, false);
-          record('cross', round, outcome);
+          await record('cross', round, outcome);
           bench.equivalences.push({ selection: selection.label, round, madeBy: tool, checkedBy: other, changed: outcome.changed, failed: outcome.failed });
           const changed = selection.hosts.filter((host) => (outcome.changed[host] ?? 0) !== 0);
           if (changed.length > 0) bench.problems.push(`${selection.label}, round ${round + 1}: after ${tool}'s first run, ${other} changed something on ${changed.map((host) => `${host} (${outcome.changed[host]})`).join(', ')}: the twin does not do what we do`);
@@ -307,18 +316,18 @@ async function runRounds(bench: Bench, selection: Selection): Promise<void> {
     if (selection.scenarios.includes('noop')) {
       for (const tool of order) {
         const outcome = await run(tool, false);
-        record('noop', round, outcome);
+        await record('noop', round, outcome);
         const changed = selection.hosts.filter((host) => (outcome.changed[host] ?? 0) !== 0);
         if (changed.length > 0) bench.problems.push(`${selection.label}, round ${round + 1}: a no-op run of ${tool} changed something on ${changed.join(', ')}`);
       }
     }
-    if (selection.scenarios.includes('check')) for (const tool of order) record('check', round, await run(tool, true));
+    if (selection.scenarios.includes('check')) for (const tool of order) await record('check', round, await run(tool, true));
     if (selection.scenarios.includes('drift') && selection.drift) {
       const { host, path: file } = selection.drift;
       for (const tool of order) {
         await driftFile(selection.inventory, host, file);
         const outcome = await run(tool, false);
-        record('drift', round, outcome);
+        await record('drift', round, outcome);
         if ((outcome.changed[host] ?? 0) === 0) bench.problems.push(`${selection.label}, round ${round + 1}: ${tool} did not repair ${file} on ${host}`);
       }
     }
@@ -457,6 +466,7 @@ async function scaleBench(bench: Bench): Promise<void> {
     for (const size of sizes) {
       const names = hosts.slice(0, size).map((host) => host.name);
       const label = `${size} host${size > 1 ? 's' : ''}`;
+      bench.selections.push({ label, hosts: names });
       await runRounds(bench, { label, hosts: names, limit: `n${size}`, inventoryFile, playbookFile, inventory, twin, scenarios: ['first'].concat(options.only.includes('noop') ? ['noop'] : []) as Scenario[] });
     }
     await closeAnsibleConnections(twin);
@@ -514,6 +524,48 @@ function printScaleTable(bench: Bench, sizes: readonly number[]): void {
       console.log(`Target (printed, not asserted): controller peak memory, provision, up to ${largest} hosts: ${peak.toFixed(0)} MiB RSS (target <= ${TARGETS.memoryMiB} MiB: ${peak <= TARGETS.memoryMiB ? 'met' : 'MISSED'})`);
     }
   }
+}
+
+/** --results: every run so far, written after each run too, so a bench cut short keeps what it measured. */
+async function saveResults(bench: Bench): Promise<void> {
+  if (bench.options.results === undefined) return;
+  const data = { options: bench.options, selections: bench.selections, samples: bench.samples.map(sampleJson), equivalences: bench.equivalences, problems: bench.problems, notes: bench.notes };
+  await writeFile(`${bench.options.results}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
+  await rename(`${bench.options.results}.tmp`, bench.options.results);
+}
+
+/**
+ * --report FILE: the tables of a --results file again (a bench cut short keeps every run it
+ * finished there), without running anything.
+ */
+async function report(file: string): Promise<void> {
+  const data = JSON.parse(await readFile(file, 'utf8')) as {
+    options: Options;
+    selections: Bench['selections'];
+    samples: Array<{ selection: string; scenario: Measurement; round: number; outcome: Omit<RunOutcome, 'measured'> & { seconds: number; exitCode: number; peakTreePssMiB: number; peakTreeRssMiB: number; maxProcessRssMiB?: number } }>;
+    equivalences: Equivalence[];
+    problems: string[];
+    notes: string[];
+  };
+  const samples: Sample[] = data.samples.map((sample) => {
+    const { seconds, exitCode, peakTreePssMiB, peakTreeRssMiB, maxProcessRssMiB, ...rest } = sample.outcome;
+    const measured = { seconds, exitCode, stdout: '', stderr: '', peakTreePssMiB, peakTreeRssMiB, ...(maxProcessRssMiB === undefined ? {} : { maxProcessRssMiB }) };
+    return { ...sample, outcome: { ...rest, measured } };
+  });
+  const bench: Bench = { options: data.options, env: {}, samples, equivalences: data.equivalences, problems: data.problems, notes: data.notes, selections: data.selections };
+  const rounds = Math.max(0, ...samples.map((sample) => sample.round + 1));
+  console.log(`From ${file}: ${samples.length} runs, ${rounds} round${rounds === 1 ? '' : 's'}.`);
+  if (data.options.scale) {
+    printScaleTable(bench, [...new Set(data.options.sizes)].sort((a, b) => a - b));
+  } else {
+    for (const selection of bench.selections) {
+      console.log(`\n== ${selection.label}`);
+      printTable(bench, selection.label, selection.hosts);
+    }
+    printTargets(bench, bench.selections.map((selection) => selection.label));
+  }
+  if (bench.notes.length > 0) console.log(`\nNOTES:\n  ${bench.notes.join('\n  ')}`);
+  if (bench.problems.length > 0) console.log(`\nPROBLEMS:\n  ${bench.problems.join('\n  ')}`);
 }
 
 function sampleJson(sample: Sample): unknown {
