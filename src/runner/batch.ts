@@ -115,8 +115,12 @@ const DIGEST_TOOL = 'if command -v cksum >/dev/null 2>&1; then cksum; else md5su
 export interface ApplyStep {
   id: string;
   script: string;
-  /** when set, the step runs only if re-running this probe still gives `digest` */
-  guard?: { probe: string; digest: ProbeDigest };
+  /**
+   * When set, the step runs only if re-running this probe still gives `digest`. Otherwise the script
+   * stops there and runs the `reprobe` probes (the state the next round plans on), so that round
+   * needs no probe execution of its own.
+   */
+  guard?: { probe: string; digest: ProbeDigest; reprobe?: ProbeRequest[] };
 }
 
 /**
@@ -125,16 +129,30 @@ export interface ApplyStep {
  * again from that step and sends the rest. Each step's output is held in a file until the step ends
  * (step-registry.ts): a dropped connection then stops the script between two steps, never inside one.
  * When every step succeeded, `thenProbe` runs last: the state after the changes, for the tasks still
- * to plan (later plays'), so they need no probe execution of their own.
+ * to plan (later plays'), so they need no probe execution of their own. A stale step ends the script
+ * the same way, with its guard's `reprobe` probes.
+ *
+ * Each distinct probe is written once, as a shell function, however many of these lists name it.
  */
 export function buildApplyScript(token: string, steps: ApplyStep[], thenProbe: ProbeRequest[] = []): string {
+  const probes = new Map<string, ProbeRequest>();
+  for (const request of [...thenProbe, ...steps.flatMap((s) => s.guard?.reprobe ?? [])]) {
+    if (request.probe.trim() !== '') probes.set(request.id, request);
+  }
+  const functionOf = new Map([...probes.keys()].map((id, i) => [id, `__provision_probe_${i}`]));
+  const callAll = (requests: ProbeRequest[]) => requests.flatMap((r) => (functionOf.has(r.id) ? [functionOf.get(r.id)!] : []));
   const body: string[] = [REGISTER_STEPS_SH];
+  for (const request of probes.values()) body.push(`${functionOf.get(request.id)!}() {`, ...probeSections(token, [request]), '}');
   for (const { id, script, guard } of steps) {
     body.push(marker(token, `begin ${id}`));
     if (guard) {
+      const onStale = [marker(token, `stale ${id}`), ...callAll(guard.reprobe ?? []), ...(guard.reprobe ? [marker(token, 'done')] : [])];
       body.push(
         `__d=$( { ( ${guard.probe}\n) </dev/null 2>/dev/null; echo "rc=$?"; } | { ${DIGEST_TOOL}; } )`,
-        `if [ "$__d" != ${quote(guard.digest.cksum)} ] && [ "$__d" != ${quote(guard.digest.md5)} ]; then ${marker(token, `stale ${id}`)}; return 0; fi`,
+        `if [ "$__d" != ${quote(guard.digest.cksum)} ] && [ "$__d" != ${quote(guard.digest.md5)} ]; then`,
+        ...onStale,
+        'return 0',
+        'fi',
       );
     }
     body.push(
@@ -145,7 +163,7 @@ export function buildApplyScript(token: string, steps: ApplyStep[], thenProbe: P
       `[ "$__rc" -eq 0 ] || return 0`,
     );
   }
-  body.push(...probeSections(token, thenProbe), marker(token, 'done'));
+  body.push(...callAll(thenProbe), marker(token, 'done'));
   return wrap(body);
 }
 

@@ -213,12 +213,28 @@ export async function runHostPlay(
     for (const d of settled) reportDecision(d, { check: false, durationMs: probeMs / Math.max(1, pending.length) });
     if (firstChange === -1 && firstError !== -1) return fail(decisions[firstError]!);
 
+    // The probes an apply execution ends with, each under one id however many lists name it.
+    const requestIds = new Map<string, string>();
+    const requests = (probes: string[]) =>
+      unique(probes)
+        .filter((probe) => probe.trim() !== '')
+        .map((probe) => {
+          if (!requestIds.has(probe)) requestIds.set(probe, `p${requestIds.size}`);
+          return { id: requestIds.get(probe)!, probe };
+        });
+    // What the next round plans on when the round stops at task `index` (a stale step, or a task
+    // that failed to plan): its probes and the later tasks', the handlers', and the later plays'.
+    const reprobeFrom = (index: number) => requests([...[...live(index), ...notifiable(0)].map((t) => t.op.probe()), ...laterProbes]);
+
     const steps: ApplyStep[] = [];
     const byId = new Map<string, Decision>();
     for (const d of firstChange === -1 ? [] : planned.slice(firstChange)) {
       if (d.kind !== 'plan') continue;
       byId.set(d.task.id, d);
-      const guard = d.probed && d.task.op.probe().trim() !== '' ? { probe: d.task.op.probe(), digest: probeDigest(d.probed) } : undefined;
+      const guard =
+        d.probed && d.task.op.probe().trim() !== ''
+          ? { probe: d.task.op.probe(), digest: probeDigest(d.probed), reprobe: reprobeFrom(tasks.indexOf(d.task)) }
+          : undefined;
       steps.push({ id: d.task.id, script: d.plan.changed ? d.plan.script : ':', ...(guard ? { guard } : {}) });
     }
     // Handlers go in the same execution when no planning error stops the host first; the script
@@ -245,17 +261,13 @@ export async function runHostPlay(
     });
     // When a task failed to plan, the next round starts at it: its probes (and the handlers') come
     // back with the change, as do the later plays'.
-    const thenProbe = unique([
-      ...(firstError === -1 ? [] : [...live(tasks.indexOf(decisions[firstError]!.task)), ...notifiable(0)].map((t) => t.op.probe())),
-      ...laterProbes,
-    ])
-      .filter((probe) => probe.trim() !== '')
-      .map((probe, i) => ({ id: `p${i}`, probe }));
+    const thenProbe = firstError === -1 ? requests([...laterProbes]) : reprobeFrom(tasks.indexOf(decisions[firstError]!.task));
     const applyRun = await runner.run(buildApplyScript(applyToken, steps, thenProbe), watcher);
     const outcome = parseApplyOutput(applyToken, applyRun.stdout);
     // The host has changed (or may have, if the script was cut off): what was probed before is stale.
+    // The probes that ended the script (complete) are the state now.
     if (outcome.steps.length > 0) cache.clear();
-    if (outcome.complete) for (const { id, probe } of thenProbe) { const out = outcome.probes.get(id); if (out) cache.set(probe, out); }
+    if (outcome.complete) for (const [probe, id] of requestIds) { const out = outcome.probes.get(id); if (out) cache.set(probe, out); }
     const duration = (id: string) => (stepEnd.get(id) ?? Date.now()) - (stepStart.get(id) ?? Date.now());
 
     // Skipped tasks among the applied ones are reported in task order, as the steps around them end.

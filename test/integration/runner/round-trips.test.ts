@@ -35,6 +35,20 @@ export default defineRole({
 });
 `;
 
+// Several lines in one file (Ansible's lineinfile, one task a line): each line's plan is made on
+// the file as it was probed, so after the first change the next line's probe is stale.
+const SHARED_FILE_ROLE = `
+import { defineRole, ops } from ${JSON.stringify(apiModule)};
+export default defineRole({
+  name: 'lines',
+  defaults: { dir: '/nonexistent', count: 0 },
+  tasks: ({ vars }) => Array.from({ length: Number(vars.count) }, (_, i) => ({
+    name: 'line ' + i,
+    op: ops.line({ path: vars.dir + '/shared.conf', line: 'setting' + i + ' = ' + i, regexp: '^setting' + i + ' ', create: true }),
+  })),
+});
+`;
+
 function playbook(plays: number, tasks: number): string {
   return Array.from({ length: plays }, (_, p) => `- name: play ${p}\n  hosts: all\n  roles: [{ role: many, vars: { play: ${p}, count: ${tasks / plays} } }]\n`).join('');
 }
@@ -47,6 +61,8 @@ describe('remote executions per host, whatever the number of tasks and plays', (
     const files: Record<string, string> = {
       'package.json': '{ "type": "module" }\n',
       'roles/many/index.ts': ROLE,
+      'roles/lines/index.ts': SHARED_FILE_ROLE,
+      'lines.yml': '- name: lines\n  hosts: all\n  roles: [{ role: lines, vars: { count: 4 } }]\n',
       'inventory.yaml': 'all:\n  hosts:\n    localhost: { transport: local }\n',
     };
     for (const [plays, tasks] of [[1, 10], [1, 200], [5, 10], [5, 200]] as const) files[`site-${plays}x${tasks}.yml`] = playbook(plays, tasks);
@@ -85,6 +101,22 @@ describe('remote executions per host, whatever the number of tasks and plays', (
 
       const check = await run(`site-${plays}x${tasks}.yml`, ['--check']);
       expect(recapOf(check)!.hosts[0]).toMatchObject({ changed: 0, remoteExecutions: 2 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a step whose probe an earlier step made stale ends its execution with the probes the next round needs', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'provision-round-trips-'));
+    try {
+      const first = await run('lines.yml');
+      expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+      expect(await readFile(path.join(dir, 'shared.conf'), 'utf8')).toBe('setting0 = 0\nsetting1 = 1\nsetting2 = 2\nsetting3 = 3\n');
+      // lock, probes, then one execution a line: each applies its line, finds the next one stale and
+      // probes it again (two executions a stale step would make it 2 + 1 + 2 * 3).
+      expect(recapOf(first)!.hosts[0]).toMatchObject({ changed: 4, remoteExecutions: 2 + 4 });
+      const noop = await run('lines.yml');
+      expect(recapOf(noop)!.hosts[0]).toMatchObject({ changed: 0, remoteExecutions: 2 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

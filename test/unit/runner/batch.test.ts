@@ -60,6 +60,32 @@ describe('apply script', () => {
     }
   });
 
+  it('ends at a stale step with the probes the next round needs, each probe written once', () => {
+    const token = newMarkerToken();
+    const later = { id: 'p1', probe: 'echo later-play' };
+    const steps = [
+      { id: 't0', script: 'echo zero', guard: { probe: 'echo x', digest: probeDigest({ stdout: 'x\n', exitCode: 0 }), reprobe: [later] } },
+      {
+        id: 't1',
+        script: 'echo one',
+        guard: { probe: 'echo y', digest: probeDigest({ stdout: 'not y\n', exitCode: 0 }), reprobe: [{ id: 'p0', probe: 'echo y; exit 4' }, later] },
+      },
+      { id: 't2', script: 'echo two' },
+    ];
+    const script = buildApplyScript(token, steps, [later]);
+    expect(script.split('echo later-play')).toHaveLength(2);
+    for (const shell of ['/bin/dash', 'busybox']) {
+      const out = parseApplyOutput(token, runSh(script, shell).stdout);
+      expect(out.steps).toEqual([
+        { id: 't0', status: 'done', exitCode: 0, output: 'zero\n' },
+        { id: 't1', status: 'stale' },
+      ]);
+      // t1's re-probes ran to the end: the next round plans on them without a probe execution.
+      expect(out.complete).toBe(true);
+      expect(Object.fromEntries(out.probes)).toEqual({ p0: { stdout: 'y\n', exitCode: 4 }, p1: { stdout: 'later-play\n', exitCode: 0 } });
+    }
+  });
+
   it('stops at the first failing step under set -e and captures stderr', () => {
     const token = newMarkerToken();
     const script = buildApplyScript(token, [
