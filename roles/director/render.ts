@@ -1,26 +1,10 @@
 // The files of an LVS director that no cluster manager runs: the IPVS rules as ipvsadm-restore reads
 // them, the tutorials' /etc/init.d/lvs script (virtual addresses + rules), its systemd unit, and
 // Debian's /etc/default/ipvsadm. Rendered from a view of the cluster (view.ts); pure.
-import { OperationError, quote, shellAssignment } from '../../src/index.ts';
+import { quote, shellAssignment } from '../../src/index.ts';
+import { ipvsadmRules, serviceSelector, type IpvsServiceView } from '../../src/cluster/ipvs.ts';
 
-export interface IpvsRealView {
-  address: string;
-  port: number;
-  weight: number;
-}
-
-export interface IpvsServiceView {
-  protocol: 'tcp' | 'udp' | 'fwmark';
-  vip: string;
-  /** tcp and udp services */
-  port?: number;
-  /** fwmark services */
-  fwmark?: number;
-  scheduler: string;
-  persistence?: { timeout: number; netmask: string };
-  forwarding: 'dr' | 'nat' | 'tun';
-  reals: IpvsRealView[];
-}
+export { ipvsadmRules, type IpvsRealView, type IpvsServiceView } from '../../src/cluster/ipvs.ts';
 
 /** An address the director holds while it runs the rules: a VIP, or the NAT-side gateway. */
 export interface HeldAddressView {
@@ -34,47 +18,9 @@ export interface HeldAddressView {
   purpose: string;
 }
 
-const forwardingSwitch = { dr: '-g', nat: '-m', tun: '-i' } as const;
-
 /** An ipvsadm argument in a shell command: its option letters as they are, every value quoted. */
 function shellWord(arg: string): string {
   return /^-[A-Za-z]$/.test(arg) ? arg : quote(arg);
-}
-
-function serviceSelector(service: IpvsServiceView): string[] {
-  if (service.protocol === 'fwmark') {
-    if (service.fwmark === undefined) throw new OperationError(`director: the firewall-mark service on ${service.vip} has no fwmark`);
-    return ['-f', String(service.fwmark)];
-  }
-  if (service.port === undefined) throw new OperationError(`director: the ${service.protocol} service on ${service.vip} has no port`);
-  return [service.protocol === 'tcp' ? '-t' : '-u', `${service.vip}:${service.port}`];
-}
-
-/**
- * The ipvsadm arguments of every rule, in the exact form `ipvsadm-save -n` prints them (so that a
- * file written from them and a table saved by ipvsadm compare equal): "-A <service> -s <scheduler>
- * [-p <timeout> [-M <netmask>]]", then "-a <service> -r <address>:<port> -g|-m|-i -w <weight>" per
- * real server.
- */
-export function ipvsadmRules(services: readonly IpvsServiceView[]): string[][] {
-  const rules: string[][] = [];
-  for (const service of services) {
-    const selector = serviceSelector(service);
-    const add = ['-A', ...selector, '-s', service.scheduler];
-    if (service.persistence) {
-      add.push('-p', String(service.persistence.timeout));
-      // ipvsadm prints the persistence netmask only when it is not the default, one client per address.
-      if (service.persistence.netmask !== '255.255.255.255') add.push('-M', service.persistence.netmask);
-    }
-    rules.push(add);
-    for (const real of service.reals) {
-      // With direct routing and tunnelling ipvsadm forces the real server's port to the service's
-      // (the packet is not rewritten); writing it so keeps the file equal to what ipvsadm-save prints.
-      const port = service.protocol !== 'fwmark' && service.forwarding !== 'nat' ? (service.port ?? real.port) : real.port;
-      rules.push(['-a', ...selector, '-r', `${real.address}:${port}`, forwardingSwitch[service.forwarding], '-w', String(real.weight)]);
-    }
-  }
-  return rules;
 }
 
 /**

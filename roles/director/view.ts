@@ -2,21 +2,9 @@
 // no cluster manager runs (manager none), the addresses the director holds itself.
 import { OperationError } from '../../src/index.ts';
 import { usesForwarding, vipsOf, type Cluster } from '../../src/cluster/model.ts';
-import type { HeldAddressView, IpvsServiceView } from './render.ts';
+import type { HeldAddressView } from './render.ts';
 
-export function ipvsServices(cluster: Cluster): IpvsServiceView[] {
-  return cluster.virtual_services.map((service) => ({
-    protocol: service.protocol,
-    vip: service.vip,
-    ...(service.port === undefined ? {} : { port: service.port }),
-    ...(service.fwmark === undefined ? {} : { fwmark: service.fwmark }),
-    scheduler: service.scheduler,
-    ...(service.persistence ? { persistence: { timeout: service.persistence.timeout, netmask: service.persistence.netmask } } : {}),
-    forwarding: service.forwarding,
-    // A firewall-mark service without a port keeps the client's port: ipvsadm writes it as 0.
-    reals: service.realservers.map((real) => ({ address: real.address, port: real.port ?? service.port ?? 0, weight: real.weight })),
-  }));
-}
+export { ipvsServices } from '../../src/cluster/ipvs.ts';
 
 /** eth0 -> device eth0, no label; eth0:3 -> device eth0, label eth0:3. */
 function splitAlias(name: string): { device: string; label?: string } {
