@@ -15,6 +15,7 @@ export interface ShownFileDiff {
   before: string | null;
   after: string | null;
   secret?: false;
+  edits?: never;
 }
 
 /**
@@ -27,14 +28,32 @@ export interface SecretFileDiff {
   change: 'created' | 'changed' | 'removed';
   before?: never;
   after?: never;
+  edits?: never;
 }
 
-export type FileDiff = ShownFileDiff | SecretFileDiff;
+/**
+ * A file a change edits in place without having read it whole (sysctl reads only the lines of its
+ * parameter): the lines it replaces, with their numbers, and the line it appends at the end, whose
+ * number is not known (the file may also be created by it). The rest of the file stays as it is.
+ */
+export interface EditedFileDiff {
+  path: string;
+  edits: LineEdit[];
+  secret?: false;
+  before?: never;
+  after?: never;
+}
+
+/** Line `line` (1-based) goes from `before` to `after`, or (line 'end') `after` is appended. */
+export type LineEdit = { line: number; before: string; after: string } | { line: 'end'; after: string };
+
+export type FileDiff = ShownFileDiff | SecretFileDiff | EditedFileDiff;
 
 /** The diff of a file whose content must not be shown: its path and what happens to it. */
 export function hideContent(diff: FileDiff): SecretFileDiff {
   // Recomputed unless given: a diff built elsewhere may be marked secret without saying how it changes.
   if (diff.secret) return { path: diff.path, secret: true, change: (diff.change as SecretFileDiff['change'] | undefined) ?? 'changed' };
+  if (diff.edits) return { path: diff.path, secret: true, change: 'changed' };
   const change = diff.before === null ? 'created' : diff.after === null ? 'removed' : 'changed';
   return { path: diff.path, secret: true, change };
 }

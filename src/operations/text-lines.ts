@@ -1,7 +1,7 @@
 // Line-level editing shared by line (lineinfile) and block (blockinfile): the text as lines and
 // whether it ends with a newline, so that an edit changes nothing else, not even a missing final
 // newline.
-import { OperationError, StateError } from '../core/operation.ts';
+import { OperationError, StateError, type LineEdit } from '../core/operation.ts';
 
 export interface TextLines {
   lines: string[];
@@ -55,4 +55,24 @@ export function insertionIndex(lines: readonly string[], insertAfter: RegExp | '
 
 export function missingFileError(kind: string, path: string): OperationError {
   return new StateError(`${kind} ${path}: the file does not exist; set create: true to create it, or write it first with a file task`);
+}
+
+/**
+ * What an in-place edit (EditedFileDiff) does to a text: numbered lines replaced, appended lines
+ * added at the end, after a newline when the text does not end with one; an edit that only replaces
+ * lines keeps a missing final newline missing. Throws when a numbered line is not the one expected.
+ */
+export function applyLineEdits(text: string, edits: readonly LineEdit[]): string {
+  const parsed = splitLines(text);
+  const lines = [...parsed.lines];
+  const appended: string[] = [];
+  for (const edit of edits) {
+    if (edit.line === 'end') {
+      appended.push(edit.after);
+      continue;
+    }
+    if (lines[edit.line - 1] !== edit.before) throw new Error(`applyLineEdits: line ${edit.line} is not ${JSON.stringify(edit.before)}`);
+    lines[edit.line - 1] = edit.after;
+  }
+  return joinLines(insertLines({ ...parsed, lines }, lines.length, appended));
 }

@@ -43,6 +43,7 @@ export class Redactor {
 
   private diff(d: FileDiff): FileDiff {
     if (d.secret) return hideContent(d);
+    if (d.edits) return d.edits.some((e) => this.contains(e.after) || (e.line !== 'end' && this.contains(e.before))) ? hideContent(d) : d;
     if ((d.before !== null && this.contains(d.before)) || (d.after !== null && this.contains(d.after))) return hideContent(d);
     return d;
   }

@@ -18,6 +18,8 @@ import type { FileDiff, Operation, Plan, ProbeOutput } from '../../src/core/oper
 import { quote } from '../../src/core/shell.ts';
 import { fileStateProbe, type ContentProbe } from '../../src/operations/file-state.ts';
 import { KNOWN_DAEMONS } from '../../src/operations/service.ts';
+import { parameterOf, procPathOf, sysctlProbeAwk } from '../../src/operations/sysctl.ts';
+import { applyLineEdits, splitLines } from '../../src/operations/text-lines.ts';
 
 /** mode/owner/group of an existing path; defaults: 0644 (files) or 0755 (directories), root:root */
 export interface PathAttributes {
@@ -318,20 +320,32 @@ class FreshHost {
     return output([...lines, ...running]);
   }
 
-  // Records of sysctlProbe (src/operations/sysctl.ts): the runtime value, then fileStateProbe's
-  // output of each configuration file the probe reads, line by line.
+  // Records of sysctlProbe (src/operations/sysctl.ts): the runtime value, then for each
+  // configuration file the probe reads, the lines that set the parameter and the file's kind.
   sysctlProbe(op: Operation): string {
     const probe = op.probe();
     const name = op.target;
     const listed = this.state.sysctls?.[name];
     const value = listed === undefined ? (this.bootValue(name) ?? defaultSysctlValue) : listed;
     const lines = [value === null ? 'runtime-missing' : record('runtime', value.replace(/[\t\n]/g, ' '))];
-    for (const path of quotedWordsAfter(probe, /^\) \| provision_emit file (.+)$/gm)) {
-      expectProbe(op, `( ${fileStateProbe(path, { withContent: true })}\n) | provision_emit file ${quote(path)}`);
-      const state = this.fileState(path, { withContent: true });
-      lines.push(...state.slice(0, -1).split('\n').map((line) => record('file', path, line)));
+    for (const path of quotedWordsAfter(probe, /^printf 'file\\t%s\\t%s\\n' (.+) "\$provision_kind"$/gm)) {
+      expectProbe(op, `LC_ALL=C awk ${quote(sysctlProbeAwk)} <${quote(path)}; then provision_kind=editable`);
+      if (this.directories.has(path)) {
+        lines.push(record('file', path, 'directory'));
+        continue;
+      }
+      const content = this.files.get(path)?.content ?? '';
+      splitLines(content).lines.forEach((line, i) => {
+        if (parameterOf(line) === procPathOf(name)) lines.push(record('line', path, String(i + 1), line));
+      });
+      lines.push(record('file', path, 'editable'));
     }
     return output(lines);
+  }
+
+  /** The content of a file (null: there is none). */
+  contentOf(path: string): string | null {
+    return this.files.get(path)?.content ?? null;
   }
 
   /** What /etc/sysctl.conf sets the parameter to (the kernel has that value since boot). */
@@ -392,7 +406,7 @@ export function stateAfter(state: HostState, facts: Facts, op: Operation, plan: 
   const directories = { ...state.directories };
   for (const diff of plan.diff ?? []) {
     const { path } = diff;
-    const after = writtenContent(plan, diff);
+    const after = diff.edits ? applyLineEdits(new FreshHost(facts, state).contentOf(path) ?? '', diff.edits) : writtenContent(plan, diff);
     const before = files[path];
     files[path] = after === null ? null : typeof before === 'object' && before !== null ? { ...before, content: after } : after;
   }
@@ -411,11 +425,17 @@ export function stateAfter(state: HostState, facts: Facts, op: Operation, plan: 
   return { ...state, files, directories };
 }
 
+/** The content of a file in a state (null: there is none). */
+export function contentIn(state: HostState, facts: Facts, path: string): string | null {
+  return new FreshHost(facts, state).contentOf(path);
+}
+
 /**
  * The content a planned change leaves at `diff.path` (null: removed). A secret file's diff carries
  * no content: it is read from the word that the atomic write script hands to printf.
  */
 export function writtenContent(plan: Extract<Plan, { changed: true }>, diff: FileDiff): string | null {
+  if (diff.edits) throw new Error(`writtenContent: ${diff.path} is edited in place; its content is that of stateAfter`);
   if (!diff.secret) return diff.after;
   if (diff.change === 'removed') return null;
   const words = quotedWordsAfter(plan.script, /^printf '%s' ((?:'[^']*'|\\'|[A-Za-z0-9_@%+=:,./-])+) >"\$provision_tmp" \|\| exit 1$/gm);

@@ -15,7 +15,9 @@ import path from 'node:path';
 import { formatPatch, structuredPatch } from 'diff';
 import { expect } from 'vitest';
 import type { FileDiff } from '../../src/core/operation.ts';
+import { quote } from '../../src/core/shell.ts';
 import { formatMode } from '../../src/operations/file-state.ts';
+import { sysctlEditAwk } from '../../src/operations/sysctl.ts';
 import { atomicWriteScript, type AtomicWrite } from '../../src/operations/write-file.ts';
 import type { PlannedTask, RolePlan } from './plan-role.ts';
 import { repoRoot } from './project.ts';
@@ -134,6 +136,8 @@ export function renderPlanSummary(plan: RolePlan, goldenNames: ReadonlyMap<strin
   };
   const parts = plan.tasks.map((task) => {
     const writes = (task.diff ?? []).flatMap((diff): DescribedWrite[] => {
+      // An in-place edit (sysctl) is its own script, shown as it is; the final content is in the golden file.
+      if (diff.edits) return [];
       const content = task.files?.[diff.path];
       if (typeof content !== 'string') return [];
       const final = lastWriter.get(diff.path) === task;
@@ -163,13 +167,16 @@ function existedBefore(diff: FileDiff): boolean {
 }
 
 function contentBefore(diff: FileDiff): string | null {
+  if (diff.edits) throw new Error(`renderPlanSummary: ${diff.path} is edited in place; golden plans show its script`);
   if (!diff.secret) return diff.before;
   if (diff.change === 'created') return null;
   throw new Error(`renderPlanSummary: a later task rewrites the secret file ${diff.path}, whose earlier content the plan does not hold; golden plans cannot show that change`);
 }
 
 /** The script's lines as "  | line", each atomic write of `writes` found in it as "  = ..." lines. */
-function scriptLines(script: string, writes: DescribedWrite[]): string[] {
+function scriptLines(fullScript: string, writes: DescribedWrite[]): string[] {
+  // sysctl's edit program is the same in every script (it is tested in test/unit/operations/sysctl-sh.test.ts).
+  const script = fullScript.replaceAll(quote(sysctlEditAwk), "'<sysctlEditAwk>'");
   const found = writes
     .flatMap((described) => {
       const write = findAtomicWrite(script, described.path, described.content, described.replaces);

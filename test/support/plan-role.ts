@@ -6,7 +6,7 @@ import type { Facts } from '../../src/core/facts.ts';
 import { OperationError, type FileDiff, type Operation, type Plan } from '../../src/core/operation.ts';
 import type { HostInfo, Role, RoleContext } from '../../src/core/task.ts';
 import { strictVars } from '../../src/runner/strict-vars.ts';
-import { freshProbe, stateAfter, writtenContent, type HostState } from './fresh-host.ts';
+import { contentIn, freshProbe, stateAfter, writtenContent, type HostState } from './fresh-host.ts';
 
 /** An inventory host as a role sees it; `vars` are the host's merged inventory variables. */
 export type InventoryHostInput = HostInfo & { vars?: Record<string, unknown> };
@@ -98,7 +98,7 @@ export function planRole<V extends Record<string, unknown>>(role: Role<V>, optio
     const { plan } = planned;
     current = stateAfter(current, facts, task.op, plan);
     if (!plan.changed) return { task: task.name, status: 'ok', ...(plan.note === undefined ? {} : { summary: plan.note }) };
-    const files = plan.diff && Object.fromEntries(plan.diff.map((d) => [d.path, writtenContent(plan, d)]));
+    const files = plan.diff && Object.fromEntries(plan.diff.map((d) => [d.path, d.edits ? contentIn(current, facts, d.path) : writtenContent(plan, d)]));
     return {
       task: task.name,
       status: 'changed',

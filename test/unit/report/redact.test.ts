@@ -128,6 +128,15 @@ describe('Redactor: file diffs', () => {
     expect(redactor.event(task({ diff: [d] })).diff).toEqual([d]);
   });
 
+  it('an in-place edit whose old or new line holds a secret is treated as secret, and shown as it is otherwise', () => {
+    const edited = (before: string, after: string) => ({ path: '/etc/x.conf', edits: [{ line: 3, before, after }, { line: 'end' as const, after: 'tail' }] });
+    expect(redactor.event(task({ diff: [edited(`k = ${secret}`, 'k = 1')] })).diff).toEqual([{ path: '/etc/x.conf', secret: true, change: 'changed' }]);
+    expect(redactor.event(task({ diff: [edited('k = 1', `k = ${secret}`)] })).diff).toEqual([{ path: '/etc/x.conf', secret: true, change: 'changed' }]);
+    const plain = edited('k = 0', 'k = 1');
+    expect(redactor.event(task({ diff: [plain] })).diff).toEqual([plain]);
+    expect(renderFileDiff(plain)).toBe('--- /etc/x.conf (before)\n+++ /etc/x.conf (after)\n@@ -3 +3 @@\n-k = 0\n+k = 1\n@@ end of file @@\n+tail\n');
+  });
+
   it('every event type is masked, the original is not changed', () => {
     const events: RunEvent[] = [
       { type: 'warning', host: 'h', message: `key ${quote(secret)}` },

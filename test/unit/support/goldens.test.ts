@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineRole, ops } from '../../../src/index.ts';
+import { quote } from '../../../src/core/shell.ts';
+import { sysctlEditAwk } from '../../../src/operations/sysctl.ts';
 import { atomicWriteScript, type AtomicWrite } from '../../../src/operations/write-file.ts';
 import { factsFor } from '../../support/facts.ts';
 import { expectGoldenFiles, findAtomicWrite, goldenDir, renderPlanSummary, renderRoleGoldens } from '../../support/goldens.ts';
@@ -65,6 +67,17 @@ const demo = defineRole({
   handlers: () => [{ name: 'restart demo', op: ops.service({ name: 'demo', state: 'restarted' }) }],
 });
 
+/** The lines of the forwarding task's in-place edit after its mkdir (see sysctl-sh.test.ts for what they do). */
+const sysctlScript = (() => {
+  const plan = ops.sysctl({ name: 'net.ipv4.ip_forward', value: '1' }).plan(factsFor('el7'), {
+    stdout: 'runtime\t0\nfile\t/etc/sysctl.conf\teditable\nfile\t/etc/sysctl.d/90-provision.conf\teditable\n',
+    exitCode: 0,
+  });
+  if (!plan.changed) throw new Error('expected a change');
+  const lines = plan.script.replace(quote(sysctlEditAwk), "'<sysctlEditAwk>'").split('\n');
+  return lines.slice(lines.indexOf('mkdir -p /etc/sysctl.d || exit 1') + 1);
+})();
+
 describe('renderPlanSummary', () => {
   it('shows each atomic write as one line with its golden file, a write a later task replaces as its diff, every other line as it is', () => {
     const plan = planRole(demo, { host: 'a', facts: factsFor('el7') });
@@ -82,10 +95,12 @@ describe('renderPlanSummary', () => {
         '  =   +generation new',
         '',
         '[changed] forwarding',
-        '  set net.ipv4.ip_forward = 1 (now 0); persist net.ipv4.ip_forward = 1 in /etc/sysctl.d/90-provision.conf (mode 0644)',
+        '  set net.ipv4.ip_forward = 1 (now 0); persist net.ipv4.ip_forward = 1 in /etc/sysctl.d/90-provision.conf',
         "  | if command -v sysctl >/dev/null 2>&1; then sysctl -w net.ipv4.ip_forward=1; else printf '%s\\n' 1 >/proc/sys/net/ipv4/ip_forward; fi",
-        '  | mkdir -p /etc/sysctl.d',
-        '  = atomic write /etc/sysctl.d/90-provision.conf (new file, mode 0644): content in DROP-IN',
+        '  | mkdir -p /etc/sysctl.d || exit 1',
+        // sysctl edits its file in place: its script is shown, its awk program (the same in every
+        // script) by name, and the file's final content is in its golden file.
+        ...sysctlScript.map((l) => `  | ${l}`),
         '',
         '[changed] second line',
         '  append a line to /etc/demo.conf',
@@ -125,7 +140,7 @@ describe('renderPlanSummary', () => {
   });
 
   it('asks for a golden file name for every final write', () => {
-    expect(() => renderPlanSummary(planRole(demo, { host: 'a', facts: factsFor('el7') }), new Map())).toThrow(/no golden file name for \/etc\/sysctl.d\/90-provision.conf/);
+    expect(() => renderPlanSummary(planRole(demo, { host: 'a', facts: factsFor('el7') }), new Map())).toThrow(/no golden file name for \/etc\/demo.conf/);
   });
 });
 
@@ -145,7 +160,7 @@ describe('renderRoleGoldens', () => {
     expect(plan.split('\n').filter((l) => l.startsWith('## '))).toEqual(['## el5', '## el7, el8']);
     const [el5, el7] = plan.split(/^## .*\n\n/m).slice(1);
     expect(el5).toContain('content in _etc_demo.conf@el5\n');
-    expect(el5).toContain('= atomic write /etc/sysctl.conf (replacing it, mode 0644, owner 0, group 0): content in _etc_sysctl.conf\n');
+    expect(el5).toContain(`| provision_param=net/ipv4/ip_forward provision_file=/etc/sysctl.conf provision_setting='net.ipv4.ip_forward = 1' provision_replace=' 7 '`);
     expect(el7).toContain('content in _etc_demo.conf@el7+el8\n');
     expect(el7).toBe(renderPlanSummary(planRole(demo, { host: 'a', facts: factsFor('el8') }), new Map([['/etc/demo.conf', '_etc_demo.conf@el7+el8'], ['/etc/sysctl.d/90-provision.conf', '_etc_sysctl.d_90-provision.conf']])));
   });
