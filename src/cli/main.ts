@@ -8,6 +8,7 @@ import { maskStream, Redactor } from '../report/redact.ts';
 import { knownSecrets } from '../core/secret.ts';
 import type { EXIT } from '../runner/run-playbook.ts';
 import type { RunFlags } from './run.ts';
+import type { VerifyFlags } from '../verify/command.ts';
 
 // What a command needs is imported when it runs (the run command's code, the lab's, ssh2, docker,
 // ajv's schemas...), so `provision --help` or `provision lint` does not load what they do not use.
@@ -63,6 +64,20 @@ export async function main(argv: string[]): Promise<number> {
       verbosity = flags.verbose;
       const { run } = await import('./run.ts');
       exitCode = await run(playbookArg ?? DEFAULT_PLAYBOOK, flags, DEFAULT_INVENTORY);
+    });
+
+  program
+    .command('verify')
+    .description("check a live cluster against the inventory's description: VIP holder, IPVS tables, daemons, real servers, requests through the VIP (changes nothing)")
+    .option('-i, --inventory <file>', `inventory file (default ${DEFAULT_INVENTORY})`)
+    .option('--from <host>', 'the inventory host that sends requests through the VIPs (default: the first host of the group clients)')
+    .option('-v, --verbose', 'the evidence of every check, not only of the failed ones', count, 0)
+    .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)
+    .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
+    .action(async (flags: VerifyFlags) => {
+      verbosity = flags.verbose;
+      const { verifyCommand } = await import('../verify/command.ts');
+      exitCode = await verifyCommand(flags, DEFAULT_INVENTORY);
     });
 
   registerLabCommands(program);

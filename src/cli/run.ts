@@ -5,11 +5,9 @@ import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { InventoryHost } from '../inventory/model.ts';
 import { ASKED_BECOME_PASSWORD_ENV, askSecret } from './ask-secret.ts';
-import { loadConnectors } from '../connectors/load.ts';
-import type { JumpHostProvider } from '../connectors/connector.ts';
+import { hostConnectors } from './connections.ts';
 import { lintBeforeRun } from '../cluster/cli.ts';
 import { factsProblem, lintSubject } from '../cluster/lint.ts';
-import { withLabCredentials } from '../lab/connection.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { parseExtraVars } from '../inventory/extra-vars.ts';
 import { loadPlaybook } from '../playbook/load.ts';
@@ -71,21 +69,11 @@ export async function run(playbookFile: string, flags: RunFlags, defaultInventor
   process.on('SIGTERM', onInterrupt);
   const events = new FanOut(redactor, [reporter]);
   try {
-    const transports = new Set([...inventory.hosts.values()].map((host) => host.transport));
-    const createConnector = await loadConnectors(transports);
-    // Hosts behind a jump host (ssh.jump) share one connection to it; only ssh (and vagrant, through
-    // ssh) hosts can have one.
-    let jumpHosts: JumpHostProvider | undefined;
-    if (transports.has('ssh') || transports.has('vagrant')) {
-      const { JumpHosts } = await import('../connectors/jump-hosts.ts');
-      jumpHosts = new JumpHosts(
-        (name) => {
-          const host = inventory.hosts.get(name);
-          return host && withLabCredentials(host);
-        },
-        { onWarning: (message) => events.emit({ type: 'warning', message }) },
-      );
-    }
+    const connect = await hostConnectors(inventory, {
+      env: connectorEnv,
+      adjust: withAskedPassword,
+      onWarning: (message, host) => events.emit({ type: 'warning', ...(host === undefined ? {} : { host }), message }),
+    });
     return await runPlaybook(inventory, playbook, events, {
       check: flags.check,
       forks: flags.forks,
@@ -98,12 +86,7 @@ export async function run(playbookFile: string, flags: RunFlags, defaultInventor
       // Heartbeat matches its node names against `uname -n`, known once facts are in: a lint error
       // then, and the host stops before anything is changed on it.
       checkFacts: (host, facts) => factsProblem(lintSubject(inventory), host, facts),
-      connect: (host) =>
-        createConnector(withAskedPassword(withLabCredentials(host)), {
-          env: connectorEnv,
-          ...(jumpHosts ? { jumpHosts } : {}),
-          onWarning: (message) => events.emit({ type: 'warning', host: host.name, message }),
-        }),
+      connect,
     });
   } finally {
     process.off('SIGINT', onInterrupt);

@@ -71,6 +71,17 @@ export class PlainReporter implements Reporter {
         this.write(`\n${formatRecap(event.hosts, this.columns())}`);
         if (event.interrupted) this.write('The run was interrupted: hosts may be partly provisioned; run it again to converge.');
         break;
+      case 'check':
+        this.write(this.colour(event.status === 'pass' ? 'ok' : 'failed', `${event.status === 'pass' ? 'ok' : 'FAILED'}: [${event.check}] ${event.subject}: ${event.detail}`));
+        // The evidence of every failure; of every check with -v.
+        if (event.status === 'fail' || this.options.verbosity >= 1) {
+          for (const e of event.evidence) this.write(indent(`${e.host}$ ${e.command}\n${indent(e.output || '(no output)')}`));
+        }
+        break;
+      case 'check-summary':
+        this.write(`\n${banner('VERIFY RECAP', 60, this.columns())}`);
+        this.write(this.colour(event.failed > 0 ? 'failed' : 'ok', `${event.cluster}: ${event.passed + event.failed} checks, ${event.passed} passed, ${event.failed} failed (${(event.durationMs / 1000).toFixed(1)} s)`));
+        break;
       case 'host-step':
       case 'host-done':
         break;

@@ -1,6 +1,7 @@
 // Everything the runner reports goes through these events: the renderers (progress, plain, JSON)
 // and the recap are built from them alone, and every event passes the secret redactor first.
 import type { FileDiff } from '../core/operation.ts';
+import type { CheckResult } from '../verify/result.ts';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -36,7 +37,10 @@ export type RunEvent =
   | { type: 'host-step'; host: string; play: string; step: string }
   | { type: 'host-done'; host: string; play: string; failed: boolean }
   | { type: 'warning'; host?: string; message: string }
-  | { type: 'recap'; hosts: RecapRow[]; interrupted: boolean; exitCode: number; durationMs: number };
+  | { type: 'recap'; hosts: RecapRow[]; interrupted: boolean; exitCode: number; durationMs: number }
+  /** provision verify: one check of the live cluster, with its evidence */
+  | ({ type: 'check' } & CheckResult)
+  | { type: 'check-summary'; cluster: string; passed: number; failed: number; exitCode: number; durationMs: number };
 
 export interface RecapRow {
   host: string;

@@ -7,6 +7,9 @@ import { realServerView, type RealServerView } from '../../roles/realserver/view
 import { managerServices, parseFetch, type Observation } from './observe.ts';
 import { parseAddresses, parseArp, parseBoot, parseDefaultGateways, parseIpvsRules, parseProcesses } from './parse.ts';
 import type { HttpCheck, ServiceRequests, VerifyPlan } from './plan.ts';
+import type { CheckResult, Evidence } from './result.ts';
+
+export type { CheckResult, Evidence } from './result.ts';
 
 export interface Output {
   stdout: string;
@@ -18,25 +21,6 @@ export interface Observed {
   outputs: Map<string, Map<string, Output>>;
   /** hosts that could not be reached, and why */
   unreachable: Map<string, string>;
-}
-
-export type CheckStatus = 'pass' | 'fail';
-
-export interface Evidence {
-  host: string;
-  command: string;
-  output: string;
-}
-
-export interface CheckResult {
-  /** what is checked, e.g. "VIP holder", "IPVS table" */
-  check: string;
-  /** what it is checked on: a host, a VIP, a service */
-  subject: string;
-  status: CheckStatus;
-  /** the finding in a sentence */
-  detail: string;
-  evidence: Evidence[];
 }
 
 /** Real server states the checks tell apart, from its health page and the active director's table. */
