@@ -9,6 +9,7 @@ import { knownSecrets } from '../core/secret.ts';
 import type { EXIT } from '../runner/run-playbook.ts';
 import type { RunFlags } from './run.ts';
 import type { VerifyFlags } from '../verify/command.ts';
+import type { DrainFlags } from '../verify/drain-command.ts';
 
 // What a command needs is imported when it runs (the run command's code, the lab's, ssh2, docker,
 // ajv's schemas...), so `provision --help` or `provision lint` does not load what they do not use.
@@ -79,6 +80,26 @@ export async function main(argv: string[]): Promise<number> {
       const { verifyCommand } = await import('../verify/command.ts');
       exitCode = await verifyCommand(flags, DEFAULT_INVENTORY);
     });
+
+  for (const undrain of [false, true]) {
+    program
+      .command(undrain ? 'undrain' : 'drain')
+      .description(
+        undrain
+          ? 'put a drained real server back: its described weight on every director whose IPVS table has it'
+          : 'take a real server out of service gracefully: weight 0 on every director whose IPVS table has it, then wait until its open connections end',
+      )
+      .argument('<host>', 'the real server: its inventory host, or its address or name in the cluster description')
+      .option('-i, --inventory <file>', `inventory file (default ${DEFAULT_INVENTORY})`)
+      .option('--wait <seconds>', 'how long to wait for its open connections to end', positiveInt, 300)
+      .option('-v, --verbose', 'the evidence of every step, not only of the failed ones', count, 0)
+      .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
+      .action(async (host: string, flags: DrainFlags) => {
+        verbosity = flags.verbose;
+        const { drainCommand } = await import('../verify/drain-command.ts');
+        exitCode = await drainCommand(host, undrain, flags, DEFAULT_INVENTORY);
+      });
+  }
 
   registerLabCommands(program);
   registerLintCommand(program);

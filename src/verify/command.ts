@@ -10,11 +10,9 @@ import { ConnectionError, type Connector } from '../connectors/connector.ts';
 import { loadInventory } from '../inventory/load.ts';
 import type { Inventory } from '../inventory/model.ts';
 import { FanOut } from '../report/fan-out.ts';
-import { JsonReporter } from '../report/json.ts';
-import { PlainReporter } from '../report/plain.ts';
 import { Redactor } from '../report/redact.ts';
+import { checkReporter } from './reporter.ts';
 import { buildProbeScript, newMarkerToken, parseProbeOutput } from '../runner/batch.ts';
-import type { Reporter } from '../runner/events.ts';
 import { forEachLimited } from '../runner/pool.ts';
 import { evaluate, type Observed, type Output } from './checks.ts';
 import type { Observation } from './observe.ts';
@@ -48,7 +46,7 @@ export async function verifyCommand(flags: VerifyFlags, defaultInventory: string
   const hosts = [...new Set([...clusterHosts(cluster), ...(client === undefined ? [] : [client])])];
   const plan = planVerify(cluster, hosts, client);
 
-  const reporter = makeReporter(flags);
+  const reporter = checkReporter(flags);
   const events = new FanOut(new Redactor(inventory.secrets), [reporter]);
   try {
     const connect = await hostConnectors(inventory, {
@@ -104,11 +102,4 @@ function clientHost(inventory: Inventory, from: string | undefined): string | un
     return from;
   }
   return inventory.groups.get(CLIENTS_GROUP)?.hosts[0];
-}
-
-function makeReporter(flags: VerifyFlags): Reporter {
-  const jsonToStdout = flags.json === '-';
-  const human = new PlainReporter(jsonToStdout ? process.stderr : process.stdout, { verbosity: flags.verbose, diff: false, color: process.stdout.isTTY === true && !jsonToStdout });
-  if (!flags.json) return human;
-  return new FanOut(new Redactor([]), [human, new JsonReporter(jsonToStdout ? process.stdout : flags.json)]);
 }
