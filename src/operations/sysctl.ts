@@ -84,7 +84,7 @@ export function sysctl(options: SysctlOptions, files: SysctlFiles = defaultFiles
           parts.push({
             summary: `persist ${name} = ${value} in ${path}`,
             // The default drop-in directory may be missing where nothing has used it yet.
-            script: editScript({ path, procPath, setting, lines, edits, mkdir: path === files.dropIn }),
+            script: sysctlEditScript({ path, procPath, setting, lines, edits, mkdir: path === files.dropIn }),
             diff: [{ path, edits }],
           });
         }
@@ -253,7 +253,7 @@ function runtimeScript(name: string, value: string, procFile: string): string {
   return `if command -v sysctl >/dev/null 2>&1; then sysctl -w ${quote(`${name}=${value}`)}; else printf '%s\\n' ${quote(value)} >${quote(procFile)}; fi`;
 }
 
-interface SysctlEdit {
+export interface SysctlEdit {
   path: string;
   procPath: string;
   setting: string;
@@ -273,7 +273,7 @@ interface SysctlEdit {
  * those the plan was made on, so that the edit never lands on other lines. Each step checks its
  * status: the script is correct with or without `set -e`.
  */
-function editScript(e: SysctlEdit): string {
+export function sysctlEditScript(e: SysctlEdit): string {
   const path = quote(e.path);
   const dir = posix.dirname(e.path);
   const template = quote(posix.join(dir, `.${posix.basename(e.path)}.provision-XXXXXX`));

@@ -14,11 +14,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import path from 'node:path';
 import { formatPatch, structuredPatch } from 'diff';
 import { expect } from 'vitest';
-import type { FileDiff } from '../../src/core/operation.ts';
+import type { EditedFileDiff, FileDiff } from '../../src/core/operation.ts';
 import { quote } from '../../src/core/shell.ts';
 import { formatMode } from '../../src/operations/file-state.ts';
-import { sysctlEditAwk } from '../../src/operations/sysctl.ts';
+import { sysctlEditScript, type SysctlEdit } from '../../src/operations/sysctl.ts';
 import { atomicWriteScript, type AtomicWrite } from '../../src/operations/write-file.ts';
+import { renderFileDiff } from '../../src/report/diff.ts';
+import { unquoteWord } from './fresh-host.ts';
 import type { PlannedTask, RolePlan } from './plan-role.ts';
 import { repoRoot } from './project.ts';
 
@@ -145,7 +147,8 @@ export function renderPlanSummary(plan: RolePlan, goldenNames: ReadonlyMap<strin
       if (final && golden === undefined) throw new Error(`renderPlanSummary: no golden file name for ${diff.path}`);
       return [{ path: diff.path, content, replaces: existedBefore(diff), shownAs: final ? { golden: golden as string } : { before: contentBefore(diff) } }];
     });
-    return paragraph(task.status, task.task, task, task.script === undefined ? [] : scriptLines(task.script, writes));
+    const edits = (task.diff ?? []).filter((diff): diff is EditedFileDiff => diff.edits !== undefined);
+    return paragraph(task.status, task.task, task, task.script === undefined ? [] : scriptLines(task.script, writes, edits));
   });
   if (plan.tasks.length === 0) parts.push('(no tasks)');
   if (plan.handlers.length > 0) {
@@ -174,28 +177,61 @@ function contentBefore(diff: FileDiff): string | null {
 }
 
 /** The script's lines as "  | line", each atomic write of `writes` found in it as "  = ..." lines. */
-function scriptLines(fullScript: string, writes: DescribedWrite[]): string[] {
-  // sysctl's edit program is the same in every script (it is tested in test/unit/operations/sysctl-sh.test.ts).
-  const script = fullScript.replaceAll(quote(sysctlEditAwk), "'<sysctlEditAwk>'");
-  const found = writes
-    .flatMap((described) => {
+function scriptLines(script: string, writes: DescribedWrite[], edits: EditedFileDiff[] = []): string[] {
+  const found: Array<{ start: number; end: number; path: string; shown: string[] }> = [
+    ...writes.flatMap((described) => {
       const write = findAtomicWrite(script, described.path, described.content, described.replaces);
-      return write === undefined ? [] : [{ ...write, described }];
-    })
-    .sort((a, b) => a.start - b.start);
+      return write === undefined ? [] : [{ ...write, path: described.path, shown: describeWrite(write.write, described) }];
+    }),
+    ...edits.flatMap((diff) => {
+      const edit = findSysctlEdit(script, diff);
+      return edit === undefined ? [] : [{ ...edit, path: diff.path, shown: describeSysctlEdit(edit.edit, diff) }];
+    }),
+  ].sort((a, b) => a.start - b.start);
   const lines: string[] = [];
   const shell = (text: string) => {
     if (text !== '') lines.push(...text.split('\n').map((l) => (l === '' ? '  |' : `  | ${l}`)));
   };
   let at = 0;
-  for (const { start, end, write, described } of found) {
-    if (start < at) throw new Error(`renderPlanSummary: two atomic writes overlap in the script writing ${described.path}`);
+  for (const { start, end, path, shown } of found) {
+    if (start < at) throw new Error(`renderPlanSummary: two file changes overlap in the script writing ${path}`);
     shell(script.slice(at, start).replace(/\n$/, ''));
-    lines.push(...describeWrite(write, described));
+    lines.push(...shown);
     at = end === script.length ? end : end + 1;
   }
   shell(script.slice(at));
   return lines;
+}
+
+/** A word as quote() writes it: bare characters and '...' or \' pieces. */
+const quotedWord = "(?:'[^']*'|\\\\'|[A-Za-z0-9_@%+=:,./-])+";
+
+/**
+ * sysctl's in-place edit of `diff.path` within `script`, on whole lines: rendered again by
+ * sysctlEditScript from the parameter, setting and probed lines its awk line carries, and the
+ * diff's edits, so that only the script sysctl renders for them counts.
+ */
+export function findSysctlEdit(script: string, diff: EditedFileDiff): { start: number; end: number; edit: SysctlEdit } | undefined {
+  const escaped = quote(diff.path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const words = new RegExp(`^provision_param=(${quotedWord}) provision_file=${escaped} provision_setting=(${quotedWord}) .*? provision_expect=(${quotedWord}) LC_ALL=C awk `, 'm').exec(script);
+  if (words === null) return undefined;
+  const [procPath, setting, expect] = words.slice(1, 4).map((word) => unquoteWord(word ?? ''));
+  const lines = (expect ?? '').split('\n').filter((l) => l !== '').map((l) => ({ nr: Number(l.slice(0, l.indexOf('\t'))), text: l.slice(l.indexOf('\t') + 1) }));
+  for (const mkdir of [true, false]) {
+    const edit: SysctlEdit = { path: diff.path, procPath: procPath ?? '', setting: setting ?? '', lines, edits: diff.edits, mkdir };
+    const text = sysctlEditScript(edit);
+    const start = script.indexOf(text);
+    const end = start + text.length;
+    if (start !== -1 && (start === 0 || script[start - 1] === '\n') && (end === script.length || script[end] === '\n')) return { start, end, edit };
+  }
+  return undefined;
+}
+
+function describeSysctlEdit(edit: SysctlEdit, diff: EditedFileDiff): string[] {
+  const probed = edit.lines.length === 0 ? 'none' : `line ${edit.lines.map((l) => l.nr).join(', ')}`;
+  const head = `  = sysctl edit of ${diff.path} in place${edit.mkdir ? ' (mkdir -p of its directory first)' : ''}, if its lines of ${edit.procPath} are still those probed (${probed}):`;
+  const hunks = renderFileDiff(diff).split('\n').slice(2).filter((l) => l !== '');
+  return [head, ...hunks.map((l) => `  =   ${l}`)];
 }
 
 function describeWrite(write: AtomicWrite, described: DescribedWrite): string[] {

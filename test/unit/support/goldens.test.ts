@@ -5,11 +5,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineRole, ops } from '../../../src/index.ts';
-import { quote } from '../../../src/core/shell.ts';
-import { sysctlEditAwk } from '../../../src/operations/sysctl.ts';
+import type { EditedFileDiff } from '../../../src/core/operation.ts';
 import { atomicWriteScript, type AtomicWrite } from '../../../src/operations/write-file.ts';
 import { factsFor } from '../../support/facts.ts';
-import { expectGoldenFiles, findAtomicWrite, goldenDir, renderPlanSummary, renderRoleGoldens } from '../../support/goldens.ts';
+import { expectGoldenFiles, findAtomicWrite, findSysctlEdit, goldenDir, renderPlanSummary, renderRoleGoldens } from '../../support/goldens.ts';
 import { planRole } from '../../support/plan-role.ts';
 
 describe('findAtomicWrite', () => {
@@ -48,6 +47,33 @@ describe('findAtomicWrite', () => {
   });
 });
 
+describe('findSysctlEdit', () => {
+  const op = ops.sysctl({ name: 'net.ipv4.conf.eth0/100.rp_filter', value: "2 '$(x)'" });
+  const stdout = [
+    'runtime\t0',
+    "line\t/etc/sysctl.conf\t3\tnet.ipv4.conf.eth0/100.rp_filter = 'old' \\",
+    'file\t/etc/sysctl.conf\teditable',
+    'file\t/etc/sysctl.d/90-provision.conf\teditable',
+  ].join('\n');
+  const plan = op.plan(factsFor('el7'), { stdout, exitCode: 0 });
+  if (!plan.changed) throw new Error('expected a change');
+  const [dropIn, main] = plan.diff as EditedFileDiff[];
+
+  it('finds each edit on whole lines, with the probed lines its script checks', () => {
+    const inDropIn = findSysctlEdit(plan.script, dropIn!);
+    expect(inDropIn?.edit).toMatchObject({ procPath: 'net/ipv4/conf/eth0.100/rp_filter', setting: "net.ipv4.conf.eth0/100.rp_filter = 2 '$(x)'", lines: [], mkdir: true });
+    expect(plan.script.slice(inDropIn!.start, inDropIn!.end).startsWith('mkdir -p /etc/sysctl.d')).toBe(true);
+    const inMain = findSysctlEdit(plan.script, main!);
+    expect(inMain?.edit).toMatchObject({ mkdir: false, lines: [{ nr: 3, text: "net.ipv4.conf.eth0/100.rp_filter = 'old' \\" }] });
+    expect(inMain!.end).toBe(plan.script.length);
+  });
+
+  it('finds nothing for other edits than the script makes', () => {
+    expect(findSysctlEdit(plan.script, { ...main!, edits: [{ line: 'end', after: 'x' }] })).toBeUndefined();
+    expect(findSysctlEdit(plan.script, { ...dropIn!, path: '/etc/other.conf' })).toBeUndefined();
+  });
+});
+
 // A role with every kind of step a plan summary shows: a file written then edited by a later task
 // (with content and attributes per platform), a sysctl whose change adds commands around its
 // write, a command and a handler.
@@ -66,17 +92,6 @@ const demo = defineRole({
   ],
   handlers: () => [{ name: 'restart demo', op: ops.service({ name: 'demo', state: 'restarted' }) }],
 });
-
-/** The lines of the forwarding task's in-place edit after its mkdir (see sysctl-sh.test.ts for what they do). */
-const sysctlScript = (() => {
-  const plan = ops.sysctl({ name: 'net.ipv4.ip_forward', value: '1' }).plan(factsFor('el7'), {
-    stdout: 'runtime\t0\nfile\t/etc/sysctl.conf\teditable\nfile\t/etc/sysctl.d/90-provision.conf\teditable\n',
-    exitCode: 0,
-  });
-  if (!plan.changed) throw new Error('expected a change');
-  const lines = plan.script.replace(quote(sysctlEditAwk), "'<sysctlEditAwk>'").split('\n');
-  return lines.slice(lines.indexOf('mkdir -p /etc/sysctl.d || exit 1') + 1);
-})();
 
 describe('renderPlanSummary', () => {
   it('shows each atomic write as one line with its golden file, a write a later task replaces as its diff, every other line as it is', () => {
@@ -97,10 +112,10 @@ describe('renderPlanSummary', () => {
         '[changed] forwarding',
         '  set net.ipv4.ip_forward = 1 (now 0); persist net.ipv4.ip_forward = 1 in /etc/sysctl.d/90-provision.conf',
         "  | if command -v sysctl >/dev/null 2>&1; then sysctl -w net.ipv4.ip_forward=1; else printf '%s\\n' 1 >/proc/sys/net/ipv4/ip_forward; fi",
-        '  | mkdir -p /etc/sysctl.d || exit 1',
-        // sysctl edits its file in place: its script is shown, its awk program (the same in every
-        // script) by name, and the file's final content is in its golden file.
-        ...sysctlScript.map((l) => `  | ${l}`),
+        // sysctl's in-place edit: one line, with its diff; the file's final content is in its golden file.
+        '  = sysctl edit of /etc/sysctl.d/90-provision.conf in place (mkdir -p of its directory first), if its lines of net/ipv4/ip_forward are still those probed (none):',
+        '  =   @@ end of file @@',
+        '  =   +net.ipv4.ip_forward = 1',
         '',
         '[changed] second line',
         '  append a line to /etc/demo.conf',
@@ -160,7 +175,9 @@ describe('renderRoleGoldens', () => {
     expect(plan.split('\n').filter((l) => l.startsWith('## '))).toEqual(['## el5', '## el7, el8']);
     const [el5, el7] = plan.split(/^## .*\n\n/m).slice(1);
     expect(el5).toContain('content in _etc_demo.conf@el5\n');
-    expect(el5).toContain(`| provision_param=net/ipv4/ip_forward provision_file=/etc/sysctl.conf provision_setting='net.ipv4.ip_forward = 1' provision_replace=' 7 '`);
+    expect(el5).toContain(
+      '= sysctl edit of /etc/sysctl.conf in place, if its lines of net/ipv4/ip_forward are still those probed (line 7):\n  =   @@ -7 +7 @@\n  =   -net.ipv4.ip_forward = 0\n  =   +net.ipv4.ip_forward = 1\n',
+    );
     expect(el7).toContain('content in _etc_demo.conf@el7+el8\n');
     expect(el7).toBe(renderPlanSummary(planRole(demo, { host: 'a', facts: factsFor('el8') }), new Map([['/etc/demo.conf', '_etc_demo.conf@el7+el8'], ['/etc/sysctl.d/90-provision.conf', '_etc_sysctl.d_90-provision.conf']])));
   });
