@@ -15,7 +15,7 @@ import { labSecret } from '../../../src/lab/secrets.ts';
 import { ipvsadmRules, ipvsServices } from '../../../src/cluster/ipvs.ts';
 import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
-import { fetchFromHere, holdsVip, ipvsTable, LAB_ADDRESSES, recapRows, sitePlaybook, waitFor } from './support.ts';
+import { checksOf, failedChecks, fetchFromHere, holdsVip, ipvsTable, LAB_ADDRESSES, recapRows, sitePlaybook, waitFor } from './support.ts';
 
 const inventory = path.join(repoRoot, 'inventory', 'lab.yaml');
 const { master, backup, web1, web2, client, vip } = LAB_ADDRESSES;
@@ -28,6 +28,8 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
   const env = { HA_AUTH_KEY: '' };
   const provision = (args: string[] = [], onSpawn?: (child: ChildProcess) => void) =>
     runCli(project, ['--inventory', inventory, sitePlaybook, ...args], { env, ...(onSpawn ? { onSpawn } : {}) });
+  /** provision verify, drain, undrain on the lab's inventory */
+  const command = (args: string[]) => runCli(project, [...args, '--inventory', inventory], { env });
   let project: Project;
   let described: string[];
   let first: CliResult;
@@ -93,6 +95,64 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     }
   }, 180_000);
 
+  it('proves the cluster with provision verify: every check passes, each with its evidence', async () => {
+    // ldirectord adds the real servers once their checks pass (within a minute of the first run).
+    const verified = await waitFor('provision verify to pass', 60, async () => {
+      const result = await command(['verify']);
+      return result.exitCode === 0 ? result : undefined;
+    });
+    const checks = checksOf(verified);
+    expect(checks.get(`VIP holder ${vip}`)).toMatchObject({ status: 'pass', detail: 'held by lvs-master only' });
+    expect(checks.get('IPVS table lvs-master')).toMatchObject({ status: 'pass', detail: 'as described (3 rules)' });
+    expect(checks.get('IPVS table lvs-backup')).toMatchObject({ status: 'pass', detail: 'empty, as on a standby director' });
+    expect(checks.get('failover manager lvs-master')?.detail).toBe('heartbeat running, enabled at boot; ldirectord running, disabled at boot');
+    expect(checks.get('failover manager lvs-backup')?.detail).toBe('heartbeat running, enabled at boot; ldirectord not running, disabled at boot');
+    for (const host of ['web1', 'web2']) {
+      expect(checks.get(`real server VIP ${host}`)).toMatchObject({ status: 'pass', detail: `${vip} on lo` });
+      expect(checks.get(`real server ARP ${host}`)).toMatchObject({ status: 'pass' });
+      expect(checks.get(`health page ${host} (tcp_${vip}_80)`)).toMatchObject({ status: 'pass' });
+    }
+    expect(checks.get(`through the VIP tcp_${vip}_80`)?.detail).toBe('4 requests from client: web1 2, web2 2 (round robin: equal shares)');
+    expect(verified.stdout).toContain('VERIFY RECAP');
+  }, 180_000);
+
+  it('drains a real server (no new requests reach it; verify tells it from a failed one) and puts it back', async () => {
+    const drained = await command(['drain', 'web2', '--wait', '30']);
+    expect(drained.exitCode, drained.stdout + drained.stderr).toBe(0);
+    expect(checksOf(drained).get('drain web2 on lvs-master')).toMatchObject({ status: 'pass' });
+    expect(checksOf(drained).get('drain idle web2')).toMatchObject({ status: 'pass' });
+    expect(await ipvsTable(master)).toContain(`-a -t ${vip}:80 -r ${web2}:80 -g -w 0`);
+    const whileDrained = await command(['verify']);
+    expect(failedChecks(whileDrained)).toEqual([]);
+    expect(checksOf(whileDrained).get('IPVS table lvs-master')?.detail).toBe(`as described (3 rules); ${web2}:80 drained (weight 0), its health page answers`);
+    expect(checksOf(whileDrained).get(`through the VIP tcp_${vip}_80`)?.detail).toBe('4 requests from client: web1 4, web2 0 (round robin: equal shares)');
+
+    const back = await command(['undrain', 'web2']);
+    expect(back.exitCode, back.stdout + back.stderr).toBe(0);
+    expect((await ipvsTable(master)).sort()).toEqual([...described].sort());
+    expect(failedChecks(await command(['verify']))).toEqual([]);
+  }, 180_000);
+
+  it('verify reports a real server whose web server stopped, until it runs again', async () => {
+    await sshOk(web2, 'service nginx stop >/dev/null 2>&1');
+    try {
+      // ldirectord takes it out within checkinterval + checktimeout (1 + 3 s here).
+      const failing = await waitFor('ldirectord to remove web2', 30, async () => ((await ipvsTable(master)).length === described.length - 1 ? true : undefined));
+      expect(failing).toBe(true);
+      const result = await command(['verify']);
+      expect(result.exitCode).toBe(2);
+      expect(failedChecks(result)).toEqual([
+        `health page web2 (tcp_${vip}_80): http://${web2}:80/.testpage: no answer`,
+        `IPVS table lvs-master: ${web2}:80 is out of the table: its health check fails`,
+      ]);
+      // The evidence of a failure is printed: the command and what it showed.
+      expect(result.stdout).toContain('lvs-master$ ipvsadm -Sn');
+    } finally {
+      await sshOk(web2, 'service nginx start >/dev/null 2>&1');
+    }
+    await waitFor('verify to pass again', 60, async () => ((await command(['verify'])).exitCode === 0 ? true : undefined));
+  }, 180_000);
+
   it('changes nothing on a second run', async () => {
     const second = await provision();
     for (const row of recapRows(second)) expect(row, second.stdout.slice(-3000)).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
@@ -105,6 +165,11 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     await waitFor('lvs-backup to take the VIP', 60, async () => ((await holdsVip(backup)) ? true : undefined));
     await waitFor('lvs-backup’s IPVS table', 60, async () => ((await ipvsTable(backup)).length === described.length ? true : undefined));
     expect(['web1', 'web2']).toContain(await waitFor('an answer through lvs-backup', 30, async () => (await answered()) || undefined));
+    // verify follows the VIP: lvs-backup holds it and runs ldirectord, lvs-master's table is empty.
+    const afterFailover = await command(['verify']);
+    expect(failedChecks(afterFailover)).toEqual(['failover manager lvs-master: heartbeat is not running']);
+    expect(checksOf(afterFailover).get(`VIP holder ${vip}`)?.detail).toBe('held by lvs-backup only');
+    expect(checksOf(afterFailover).get('IPVS table lvs-backup')?.detail).toBe('as described (3 rules)');
 
     // auto_failback on: lvs-master takes the service back once its heartbeat runs again.
     await sshOk(master, 'service heartbeat start >/dev/null 2>&1', 120_000);

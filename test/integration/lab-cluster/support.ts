@@ -65,3 +65,21 @@ export function fetchFromHere(url: string): Promise<string> {
     request.on('error', () => resolve(''));
   });
 }
+
+export interface CheckEvent {
+  check: string;
+  subject: string;
+  status: 'pass' | 'fail';
+  detail: string;
+}
+
+/** The check events of a verify/drain run (its --json), as "check subject" -> the event. */
+export function checksOf(result: CliResult): Map<string, CheckEvent> {
+  const checks = result.events.filter((e) => e.type === 'check') as unknown as CheckEvent[];
+  return new Map(checks.map((c) => [`${c.check} ${c.subject}`, c]));
+}
+
+/** The checks that failed, as "check subject: detail" lines (for assertion messages too). */
+export function failedChecks(result: CliResult): string[] {
+  return [...checksOf(result).values()].filter((c) => c.status === 'fail').map((c) => `${c.check} ${c.subject}: ${c.detail}`);
+}
