@@ -105,6 +105,21 @@ describe.each(shells)('under $name', (shell) => {
       expect(facts.os.family).toBe('debian');
     });
 
+    it('reads nodename, machine and kernel from one uname, or from one uname each where it cannot print them together', () => {
+      const real = (option: string) => spawnSync('uname', [option], { encoding: 'utf8' }).stdout.trim();
+      const expected = { nodename: real('-n'), arch: real('-m'), kernel: real('-r') };
+      const read = (path: string) => {
+        const facts = parseFacts(runScript(shell, factsScript(), { path }).stdout);
+        return { nodename: facts.nodename, arch: facts.arch, kernel: facts.kernel };
+      };
+      expect(read(systemPath)).toEqual(expected);
+      // A uname that takes one option at a time (and says something else for several).
+      const oneAtATime = join(dir, `uname-one-${shell.name.replace(/\W/g, '')}`);
+      spawnSync('mkdir', ['-p', oneAtATime]);
+      writeFileSync(join(oneAtATime, 'uname'), `#!/bin/sh\nif [ $# -ne 1 ]; then echo 'uname: extra operand'; exit 1; fi\nexec ${spawnSync('sh', ['-c', 'command -v uname'], { encoding: 'utf8' }).stdout.trim()} "$1"\n`, { mode: 0o755 });
+      expect(read(`${oneAtATime}:${systemPath}`)).toEqual(expected);
+    });
+
     it('applies changes in order, skipping a step whose probe changed, stopping at a failure', () => {
       const marker = join(dir, `applied-${shell.name.replace(/\W/g, '')}`);
       const steps = [
@@ -298,6 +313,24 @@ describe.each(shells)('under $name', (shell) => {
           expect(killed.exitCode).toBe(0);
           await gone;
           expect(victim.signalCode).toBe('SIGKILL');
+        });
+
+        it('announces the process group the command runs in (what a timeout kills)', async () => {
+          const payload = 'exit 0\n';
+          const built = launch(scriptBody(shell.path), payload);
+          // As sshd does: the command leads a process group (and session) of its own.
+          const child = spawn(shell.path, ['-c', built.command], {
+            detached: true,
+            env: { PATH: `${fakeSudoDir}:${systemPath}`, LC_ALL: 'C', ...env },
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+          const exited = new Promise((resolve) => child.once('close', resolve));
+          child.stdin.end(built.stdinPrefix + payload);
+          await exited;
+          const announced = new RegExp(`^${built.readyMarker} (\\d+)$`, 'm').exec(stdout);
+          expect(announced?.[1]).toBe(String(child.pid));
         });
       });
     });
