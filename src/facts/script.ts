@@ -57,12 +57,15 @@ provision_fact ${s.redhatRelease}
 provision_file /etc/redhat-release
 provision_fact ${s.debianVersion}
 provision_file /etc/debian_version
+# One uname for the three (POSIX fixes the order: nodename, release, machine); each one alone
+# where that fails or does not give three words.
+if provision_uname=$(uname -n -r -m 2>/dev/null); then set -f; set -- $provision_uname; set +f; else set --; fi
 provision_fact ${s.nodename}
-uname -n
+if [ $# -eq 3 ]; then echo "$1"; else uname -n; fi
 provision_fact ${s.arch}
-uname -m
+if [ $# -eq 3 ]; then echo "$3"; else uname -m; fi
 provision_fact ${s.kernel}
-uname -r
+if [ $# -eq 3 ]; then echo "$2"; else uname -r; fi
 provision_fact ${s.user}
 id -un 2>/dev/null || whoami 2>/dev/null
 provision_fact ${s.systemdBooted}
