@@ -10,6 +10,12 @@ import { quote } from '../core/shell.ts';
 import { newMarkerToken } from './batch.ts';
 import { LOCK_PATH_SH, WAIT_FOR_STEPS_SH } from './step-registry.ts';
 
+/**
+ * Waits for the end of stdin (the run's release), reading and dropping it with the shell's own
+ * `read`: no `cat` process on every host of every run.
+ */
+const DRAIN_STDIN = 'while IFS= read -r provision_line; do :; done';
+
 export function lockScript(token: string, waitSeconds: number, factsScript: string | null = null): string {
   const wait = Math.max(1, Math.ceil(waitSeconds));
   // The facts run with stdin from /dev/null: the holder's stdin is the run's, and ends the lock.
@@ -21,7 +27,7 @@ if command -v flock >/dev/null 2>&1; then
   exec 9>>"$lock" || exit 70
   if ! flock -w ${wait} 9; then printf '%s busy %s\\n' ${quote(token)} "$lock"; exit 75; fi
   printf '%s locked %s\\n' ${quote(token)} "$lock"
-${facts}  cat >/dev/null
+${facts}  ${DRAIN_STDIN}
   __provision_wait_for_steps "$lock"
   exit 0
 fi
@@ -34,7 +40,7 @@ while ! mkdir "$lock.d" 2>/dev/null; do
 done
 trap 'rmdir "$lock.d" 2>/dev/null' EXIT HUP INT TERM
 printf '%s locked %s\\n' ${quote(token)} "$lock.d"
-${facts}cat >/dev/null
+${facts}${DRAIN_STDIN}
 __provision_wait_for_steps "$lock"
 }
 ${WAIT_FOR_STEPS_SH}
