@@ -61,6 +61,32 @@ export async function readKnownHosts(file: string): Promise<KnownHosts> {
   }
 }
 
+// A run connects to every host with the same known_hosts: parsed once while the file stays the
+// same (same inode, size, mtime and ctime, to the nanosecond), not once per host. Any change to the
+// file (accept-new's rename, an edit, ssh-keygen -R) is read anew by the next connection.
+const parsedFiles = new Map<string, { signature: string; parsed: Promise<KnownHosts> }>();
+
+/** readKnownHosts, reusing the last parse of the file while the file is unchanged. Treat the result as read-only. */
+export async function readKnownHostsCached(file: string): Promise<KnownHosts> {
+  const info = await stat(file, { bigint: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (info === undefined) {
+    parsedFiles.delete(file);
+    return { file, entries: [] };
+  }
+  const signature = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  const cached = parsedFiles.get(file);
+  if (cached?.signature === signature) return cached.parsed;
+  const parsed = readKnownHosts(file);
+  parsedFiles.set(file, { signature, parsed });
+  parsed.catch(() => {
+    if (parsedFiles.get(file)?.parsed === parsed) parsedFiles.delete(file);
+  });
+  return parsed;
+}
+
 /** Whether the entry's host patterns match `name` (see lookupName), with OpenSSH's rules. */
 export function entryMatches(entry: KnownHostEntry, name: string): boolean {
   if (entry.patterns.startsWith('|1|')) return hashedMatches(entry.patterns, name);
@@ -83,6 +109,8 @@ function hashedMatches(field: string, name: string): boolean {
 }
 
 function globMatches(pattern: string, name: string): boolean {
+  // Most patterns are plain names or addresses: compared as they are, without a RegExp each time.
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern.toLowerCase() === name.toLowerCase();
   const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${regex}$`, 'i').test(name);
 }

@@ -35,7 +35,7 @@ import {
   fingerprint,
   knownKeyTypes,
   lookupName,
-  readKnownHosts,
+  readKnownHostsCached,
   unknownKeyHint,
   unknownKeyMessage,
   type HostKeyQuery,
@@ -209,7 +209,7 @@ export class SshConnector extends ShellConnector {
     const knownHosts =
       checking === 'off'
         ? { file: knownHostsFile, entries: [] }
-        : await readKnownHosts(knownHostsFile).catch((error: unknown) => {
+        : await readKnownHostsCached(knownHostsFile).catch((error: unknown) => {
             throw new ConnectionError('host-key', this.host, `cannot read ${knownHostsFile}: ${(error as Error).message}`, 'check ssh.knownHosts of the host and the file\'s permissions');
           });
     const auth = await this.authAttempts();

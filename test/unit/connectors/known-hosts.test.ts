@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   knownKeyTypes,
   lookupName,
   parseKnownHosts,
+  readKnownHostsCached,
   type HostKeyQuery,
 } from '../../../src/connectors/known-hosts.ts';
 
@@ -79,6 +80,44 @@ describe('known_hosts', () => {
     expect(known('192.168.4.4')).toBe('known');
     expect(known('192.168.4.5', 2200)).toBe('known');
     expect(known('192.168.4.5')).toBe('unknown');
+  });
+
+  it('matches names without regard to case, and takes a dot in a plain name literally', () => {
+    const kh = parseKnownHosts('/k', [line('LVS-Master.Example.COM', ed), line('10.0.0.1', rsa)].join('\n'));
+    expect(checkHostKey(kh, query(ed, 22, 'lvs-master.example.com')).status).toBe('known');
+    expect(checkHostKey(kh, query(ed, 22, 'lvs-masterXexample.com')).status).toBe('unknown');
+    expect(checkHostKey(kh, query(rsa, 22, '10.0.0.1')).status).toBe('known');
+    expect(checkHostKey(kh, query(rsa, 22, '10.0.0.10')).status).toBe('unknown');
+  });
+
+  describe('readKnownHostsCached', () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'provision-known-hosts-'));
+    });
+    afterEach(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('reads the file as it is now: a missing file, a replaced one, one rewritten in place with the same length', async () => {
+      const file = join(dir, 'known_hosts');
+      expect((await readKnownHostsCached(file)).entries).toEqual([]);
+      await writeFile(file, `${line('10.0.0.1', ed)}\n`);
+      const first = await readKnownHostsCached(file);
+      expect(first.entries.map((e) => e.key)).toEqual([ed]);
+      expect(await readKnownHostsCached(file)).toBe(first); // unchanged: the same parse
+      const other = blob('ssh-ed25519');
+      // accept-new's way: a new file renamed over the old one
+      await writeFile(`${file}.new`, `${line('10.0.0.1', other)}\n`);
+      await rename(`${file}.new`, file);
+      expect((await readKnownHostsCached(file)).entries.map((e) => e.key)).toEqual([other]);
+      // an editor's way: the same inode, the same length, a later modification time
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await writeFile(file, `${line('10.0.0.1', ed)}\n`);
+      expect((await readKnownHostsCached(file)).entries.map((e) => e.key)).toEqual([ed]);
+      await rm(file);
+      expect((await readKnownHostsCached(file)).entries).toEqual([]);
+    });
   });
 
   it('tells known, unknown, changed and revoked keys apart', () => {
