@@ -17,6 +17,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/ci-leftover-lab.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
