@@ -10,6 +10,7 @@ import type { EXIT } from '../runner/run-playbook.ts';
 import type { RunFlags } from './run.ts';
 import type { VerifyFlags } from '../verify/command.ts';
 import type { DrainFlags } from '../verify/drain-command.ts';
+import type { DrillFlags } from '../verify/drill-command.ts';
 
 // What a command needs is imported when it runs (the run command's code, the lab's, ssh2, docker,
 // ajv's schemas...), so `provision --help` or `provision lint` does not load what they do not use.
@@ -100,6 +101,21 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = await drainCommand(host, undrain, flags, DEFAULT_INVENTORY);
       });
   }
+
+  program
+    .command('drill')
+    .description('cause real faults on a live cluster (a real server stops, the active director fails...), measured while a client sends requests to the VIP; each fault is undone after')
+    .option('-i, --inventory <file>', `inventory file (default ${DEFAULT_INVENTORY})`)
+    .option('--cluster <name>', "the inventory's cluster name: drills cause real outages, so they run only when it is named")
+    .option('--faults <list>', 'comma separated, in this order: realserver, manager, crash, link (default realserver,manager)')
+    .option('--from <host>', 'the inventory host that sends requests through the VIP (default: the first host of the group clients)')
+    .option('-v, --verbose', 'the evidence of every step', count, 0)
+    .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
+    .action(async (flags: DrillFlags) => {
+      verbosity = flags.verbose;
+      const { drillCommand } = await import('../verify/drill-command.ts');
+      exitCode = await drillCommand(flags, DEFAULT_INVENTORY);
+    });
 
   registerLabCommands(program);
   registerLintCommand(program);

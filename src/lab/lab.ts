@@ -25,7 +25,7 @@ import { acquireLabLock } from './lock.ts';
 import { ensureMirror, MIRROR_PORT, startMirrorServer } from './mirror.ts';
 import { addGuardRoutes, checkSubnetsFree, createBridge, ensureFirewallRule, firewallOpenings } from './network.ts';
 import { checkCacheLocation, hostDir, labPaths, type LabPaths } from './paths.ts';
-import { isRunning } from './processes.ts';
+import { isRunning, killProcess } from './processes.ts';
 import { describeResource, findLeftovers, releaseAll, type DriverRegistry, type ReleaseContext } from './release.ts';
 import { ensureRootfs, rootfsCurrent } from './rootfs.ts';
 import { labSubnets, planLab, type LabBridge, type LabHost, type LabKind, type LabPlan } from './settings.ts';
@@ -448,6 +448,23 @@ export async function labStatus(options: Omit<LabOptions, 'inventoryFile' | 'dri
       return { ...base, running, ...(banner === undefined ? {} : { sshBanner: banner }) };
     }),
   );
+}
+
+/**
+ * Kills a lab VM outright (SIGKILL to its qemu: no shutdown, as when a director loses power), for
+ * provision drill. Its disk and its other resources stay: `lab up` starts it again. False when the
+ * lab has no such VM or it is not running.
+ */
+export async function labCrash(options: Omit<LabOptions, 'inventoryFile'> & { host: string }): Promise<boolean> {
+  requireRootOnLinux();
+  const s = session(options);
+  const state = await StateFile.read(s.paths.state);
+  const host = state?.state.hosts[options.host];
+  if (host === undefined || host.spec.kind !== 'vm') return false;
+  const qemu = host.resources.find((r): r is Extract<LabResource, { type: 'process' }> => r.type === 'process' && r.what === `qemu of ${options.host}`);
+  if (qemu === undefined || !(await isRunning(qemu.pid, qemu.startTime))) return false;
+  await killProcess(qemu.pid, qemu.startTime);
+  return true;
 }
 
 /**

@@ -1,0 +1,397 @@
+// `provision drill --cluster NAME`: real faults on a live cluster, each measured while the client
+// sends a steady stream of requests to the VIP (a new connection every 0.1 s), each undone before
+// the next. The faults cause outages on purpose, so the command runs only when --cluster names the
+// inventory's cluster, and only the faults --faults names (default: the ones that leave every host
+// up). The pure part is drill.ts.
+import { existsSync } from 'node:fs';
+import { UserError } from '../core/errors.ts';
+import { hostConnectors } from '../cli/connections.ts';
+import { ipvsadmRules, ipvsServices } from '../cluster/ipvs.ts';
+import type { Cluster } from '../cluster/model.ts';
+import { ConnectionError, type Connector } from '../connectors/connector.ts';
+import { loadInventory } from '../inventory/load.ts';
+import type { Inventory, InventoryHost } from '../inventory/model.ts';
+import { FanOut } from '../report/fan-out.ts';
+import { Redactor } from '../report/redact.ts';
+import { CLIENTS_GROUP } from './command.ts';
+import {
+  DEFAULT_FAULTS,
+  detectionBound,
+  DIRECTOR_STATE_SCRIPT,
+  drillService,
+  failsBack,
+  FAULTS,
+  heartbeatOnlyLinks,
+  managerService,
+  outageOf,
+  realServerRemovalBound,
+  sampleCollector,
+  serviceScript,
+  splitDirectorState,
+  streamScript,
+  vipUrl,
+  type FaultName,
+  type Sample,
+} from './drill.ts';
+import { parseAddresses, parseIpvsRules } from './parse.ts';
+import { checkReporter } from './reporter.ts';
+import type { CheckResult } from './result.ts';
+
+export interface DrillFlags {
+  inventory?: string;
+  cluster?: string;
+  faults?: string;
+  from?: string;
+  json?: string;
+  verbose: number;
+}
+
+const POLL_MS = 500;
+/** The longest a drill waits for the cluster to react beyond the description's own bounds. */
+const SLACK_SECONDS = 60;
+/** How long the stream may run in all (it ends earlier when the drill does). */
+const STREAM_MAX_SECONDS = 1800;
+
+export async function drillCommand(flags: DrillFlags, defaultInventory: string): Promise<number> {
+  const started = Date.now();
+  const inventoryFile = flags.inventory ?? defaultInventory;
+  if (!existsSync(inventoryFile)) throw new UserError(`inventory file not found: ${inventoryFile}`, {}, 'give one with --inventory FILE');
+  const inventory = await loadInventory(inventoryFile);
+  const cluster = inventory.cluster;
+  if (cluster === undefined) throw new UserError(`${inventoryFile} has no cluster: section, so there is nothing to drill`, { file: inventoryFile });
+  if (flags.cluster !== cluster.name) {
+    throw new UserError(
+      flags.cluster === undefined ? 'a drill stops services and directors for real' : `--cluster ${flags.cluster} is not this inventory's cluster (${cluster.name})`,
+      {},
+      `to drill this cluster, name it: provision drill --cluster ${cluster.name} -i ${inventoryFile}`,
+    );
+  }
+  const faults = parseFaults(flags.faults);
+  const service = drillService(cluster);
+  if (service === undefined) throw new UserError(`cluster ${cluster.name} has no HTTP service with an HTTP health check, so a drill cannot measure it`, {});
+  const client = flags.from ?? inventory.groups.get(CLIENTS_GROUP)?.hosts[0];
+  if (client !== undefined && !inventory.hosts.has(client)) throw new UserError(`--from ${client}: no such host in the inventory`, {});
+
+  const reporter = checkReporter(flags);
+  const events = new FanOut(new Redactor(inventory.secrets), [reporter]);
+  const results: CheckResult[] = [];
+  const report = (result: CheckResult) => {
+    results.push(result);
+    events.emit({ type: 'check', ...result });
+  };
+  const connect = await hostConnectors(inventory, {
+    onWarning: (message, host) => events.emit({ type: 'warning', ...(host === undefined ? {} : { host }), message }),
+  });
+  const drill = new Drill(inventory, cluster, connect, report);
+  try {
+    await drill.perform(faults, client, vipUrl(service));
+  } finally {
+    await drill.close();
+  }
+  const failed = results.filter((r) => r.status === 'fail').length;
+  const exitCode = failed > 0 ? 2 : 0;
+  events.emit({ type: 'check-summary', cluster: cluster.name, passed: results.length - failed, failed, exitCode, durationMs: Date.now() - started });
+  await reporter.close();
+  return exitCode;
+}
+
+function parseFaults(text: string | undefined): FaultName[] {
+  if (text === undefined) return [...DEFAULT_FAULTS];
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(FAULTS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) throw new UserError(`--faults ${text}: unknown fault ${unknown.join(', ') || '(none named)'}`, {}, `name some of: ${FAULTS.join(', ')}`);
+  return FAULTS.filter((f) => names.includes(f));
+}
+
+class Drill {
+  private readonly connectors = new Map<string, Connector>();
+  private readonly samples: Sample[] = [];
+  private readonly expectedRules: string[];
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly cluster: Cluster,
+    private readonly connect: (host: InventoryHost) => Connector,
+    private readonly report: (result: CheckResult) => void,
+  ) {
+    this.expectedRules = ipvsadmRules(ipvsServices(cluster)).map((args) => args.join(' '));
+  }
+
+  private async host(name: string): Promise<Connector> {
+    let connector = this.connectors.get(name);
+    if (!connector) {
+      connector = this.connect(this.inventory.hosts.get(name)!);
+      this.connectors.set(name, connector);
+    }
+    await connector.connect();
+    return connector;
+  }
+
+  /** A fresh connection (after a host came back from a crash). */
+  private async reconnect(name: string): Promise<void> {
+    await this.connectors.get(name)?.close();
+    this.connectors.delete(name);
+  }
+
+  private async exec(name: string, script: string): Promise<string> {
+    const result = await (await this.host(name)).run(script, { timeoutMs: 120_000 });
+    return result.stdout;
+  }
+
+  /** Which directors hold the VIP now, and whether each one's table is complete; unreachable ones hold nothing. */
+  private async directorStates(): Promise<Map<string, { holds: boolean; table: boolean; reachable: boolean }>> {
+    const vip = this.cluster.virtual_services[0]!.vip;
+    const states = new Map<string, { holds: boolean; table: boolean; reachable: boolean }>();
+    await Promise.all(
+      this.cluster.directors.map(async (d) => {
+        try {
+          const { addresses, ipvs } = splitDirectorState(await this.exec(d, DIRECTOR_STATE_SCRIPT));
+          const holds = parseAddresses(addresses).some((a) => a.address === vip && a.device !== 'lo');
+          const rules = new Set(parseIpvsRules(ipvs));
+          states.set(d, { holds, table: this.expectedRules.every((r) => rules.has(r)), reachable: true });
+        } catch (error) {
+          if (!(error instanceof ConnectionError)) throw error;
+          await this.reconnect(d);
+          states.set(d, { holds: false, table: false, reachable: false });
+        }
+      }),
+    );
+    return states;
+  }
+
+  /** Polls until `done` holds, for at most `seconds`: the elapsed seconds, or undefined. */
+  private async until(seconds: number, done: () => Promise<boolean>): Promise<number | undefined> {
+    const start = Date.now();
+    while (Date.now() - start <= seconds * 1000) {
+      if (await done()) return (Date.now() - start) / 1000;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    return undefined;
+  }
+
+  private async activeDirector(): Promise<{ active: string; backup: string | undefined } | undefined> {
+    const states = await this.directorStates();
+    const holders = [...states].filter(([, s]) => s.holds).map(([d]) => d);
+    if (holders.length !== 1) return undefined;
+    return { active: holders[0]!, backup: this.cluster.directors.find((d) => d !== holders[0]) };
+  }
+
+  async perform(faults: FaultName[], client: string | undefined, url: string): Promise<void> {
+    const before = await this.activeDirector();
+    if (before === undefined) {
+      this.report({ check: 'drill', subject: this.cluster.name, status: 'fail', detail: 'not one director holds the VIP before the drill: run provision verify and repair the cluster first', evidence: [] });
+      return;
+    }
+    let stopStream!: () => void;
+    const streamEnded = new Promise<void>((resolve) => (stopStream = resolve));
+    let stream: Promise<unknown> = Promise.resolve();
+    if (client !== undefined) {
+      const collect = sampleCollector(() => Date.now(), this.samples);
+      stream = (await this.host(client)).run(streamScript(url, STREAM_MAX_SECONDS), { keepStdinOpenUntil: streamEnded, timeoutMs: 0, onStdout: collect }).catch(() => undefined);
+      // The first answers show the stream works before any fault.
+      await this.until(10, async () => this.samples.length >= 3);
+    }
+    try {
+      for (const fault of faults) {
+        if (fault === 'realserver') await this.realServerFault(client);
+        else if (fault === 'manager' || fault === 'crash') await this.directorFault(fault, client);
+        else await this.linkFault();
+      }
+      const after = await this.until(SLACK_SECONDS, async () => (await this.activeDirector()) !== undefined);
+      this.report({
+        check: 'drill restored',
+        subject: this.cluster.name,
+        status: after === undefined ? 'fail' : 'pass',
+        detail: after === undefined ? 'after the drill, not one director holds the VIP' : 'one director holds the VIP again: run provision verify for the whole picture',
+        evidence: [],
+      });
+    } finally {
+      stopStream();
+      await stream;
+    }
+  }
+
+  private outage(from: number, to: number, client: string | undefined): string {
+    if (client === undefined) return 'no client sent requests (add one to the group clients, or --from HOST)';
+    const o = outageOf(this.samples, from, to);
+    return o.failed === 0 ? `all ${o.requests} requests answered` : `${o.failed} of ${o.requests} requests failed, answers stopped for ${(o.durationMs / 1000).toFixed(1)} s`;
+  }
+
+  private async realServerFault(client: string | undefined): Promise<void> {
+    const service = drillService(this.cluster)!;
+    const server = service.realservers.find((r) => r.host !== undefined);
+    const daemon = this.cluster.realserver.services[0];
+    if (server === undefined || daemon === undefined) {
+      this.report({ check: 'drill realserver', subject: service.name, status: 'fail', detail: 'no real server host with a service to stop (cluster.realserver.services)', evidence: [] });
+      return;
+    }
+    const active = (await this.activeDirector())?.active;
+    if (active === undefined) return this.report({ check: 'drill realserver', subject: server.name, status: 'fail', detail: 'not one director holds the VIP', evidence: [] });
+    const line = ipvsadmRules(ipvsServices(this.cluster)).map((a) => a.join(' ')).find((l) => l.includes(` -r ${server.address}:`))!;
+    const inTable = async () => parseIpvsRules(await this.exec(active, 'ipvsadm -Sn')).includes(line);
+    const bound = realServerRemovalBound(this.cluster, service);
+    const t0 = Date.now();
+    await this.exec(server.host!, serviceScript(daemon, 'stop'));
+    const removed = await this.until(bound + SLACK_SECONDS, async () => !(await inTable()));
+    await this.exec(server.host!, serviceScript(daemon, 'start'));
+    const t1 = Date.now();
+    const back = await this.until(bound + SLACK_SECONDS, inTable);
+    const ok = removed !== undefined && removed <= bound + 2 * (POLL_MS / 1000) + 1 && back !== undefined;
+    this.report({
+      check: 'drill realserver',
+      subject: server.name,
+      status: ok ? 'pass' : 'fail',
+      detail: [
+        `${daemon} stopped: ${removed === undefined ? `still in ${active}'s table after ${bound + SLACK_SECONDS} s` : `out of ${active}'s table after ${removed.toFixed(1)} s (bound ${bound} s)`}`,
+        `started again: ${back === undefined ? 'not back in the table' : `back after ${back.toFixed(1)} s`}`,
+        this.outage(t0, t1 + (back ?? 0) * 1000, client),
+      ].join('; '),
+      evidence: [],
+    });
+  }
+
+  private async directorFault(fault: 'manager' | 'crash', client: string | undefined): Promise<void> {
+    const roles = await this.activeDirector();
+    const check = fault === 'manager' ? 'drill failover (manager stops)' : 'drill failover (director dies)';
+    if (roles?.backup === undefined) {
+      this.report({ check, subject: this.cluster.name, status: 'fail', detail: roles === undefined ? 'not one director holds the VIP' : 'the cluster has no backup director', evidence: [] });
+      return;
+    }
+    const { active, backup } = roles;
+    const manager = managerService(this.cluster)!;
+    const t0 = Date.now();
+    let how: string;
+    if (fault === 'manager') {
+      await this.exec(active, serviceScript(manager, 'stop'));
+      how = `${manager} stopped on ${active}`;
+    } else {
+      how = await this.crash(active);
+    }
+    const detection = detectionBound(this.cluster);
+    let vipMoved: number | undefined;
+    const takeover = await this.until(detection + SLACK_SECONDS, async () => {
+      const state = (await this.directorStates()).get(backup)!;
+      if (state.holds && vipMoved === undefined) vipMoved = (Date.now() - t0) / 1000;
+      return state.holds && state.table;
+    });
+    const t1 = Date.now();
+    this.report({
+      check,
+      subject: active,
+      status: takeover === undefined ? 'fail' : 'pass',
+      detail: [
+        how,
+        vipMoved === undefined ? `${backup} did not take the VIP within ${detection + SLACK_SECONDS} s` : `${backup} held the VIP after ${vipMoved.toFixed(1)} s`,
+        takeover === undefined ? `its IPVS table was not complete` : `its IPVS table was complete after ${takeover.toFixed(1)} s`,
+        this.outage(t0, t1, client),
+      ].join('; '),
+      evidence: [],
+    });
+
+    // Back: the manager starts again (the crashed host boots, and its manager starts at boot).
+    const t2 = Date.now();
+    if (fault === 'manager') await this.exec(active, serviceScript(manager, 'start'));
+    else await this.restoreCrashed(active);
+    const wantBack = failsBack(this.cluster);
+    const settled = await this.until(wantBack ? detection + 2 * SLACK_SECONDS : 2 * detection + 10, async () => {
+      const states = await this.directorStates();
+      const holder = [...states].filter(([, s]) => s.holds).map(([d]) => d);
+      return wantBack ? holder.length === 1 && holder[0] === active && states.get(active)!.table : false;
+    });
+    let stayed = false;
+    if (!wantBack) {
+      const states = await this.directorStates();
+      stayed = states.get(backup)!.holds && !states.get(active)!.holds;
+    }
+    const ok = wantBack ? settled !== undefined : stayed;
+    this.report({
+      check: 'drill failback',
+      subject: active,
+      status: ok ? 'pass' : 'fail',
+      detail: [
+        `${active} back`,
+        wantBack
+          ? settled === undefined
+            ? `it did not take the VIP back (the description says it should)`
+            : `it took the VIP back after ${settled.toFixed(1)} s, as the description says`
+          : stayed
+            ? `the VIP stayed on ${backup}, as the description says (no failback)`
+            : `the VIP did not stay on ${backup}, though the description says no failback`,
+        this.outage(t2, Date.now(), client),
+      ].join('; '),
+      evidence: [],
+    });
+  }
+
+  /** Kills a lab VM, or reboots another host at once; what was done. */
+  private async crash(host: string): Promise<string> {
+    const spec = this.inventory.hosts.get(host)!;
+    if (spec.lab?.kind === 'vm') {
+      const { labCrash } = await import('../lab/lab.ts');
+      if (await labCrash({ host })) {
+        await this.reconnect(host);
+        return `${host}'s VM killed`;
+      }
+    }
+    // sysrq b: reboot now, without syncing or unmounting: the nearest a shell gets to pulling the plug.
+    await (await this.host(host)).run('echo 1 > /proc/sys/kernel/sysrq; (sleep 1; echo b > /proc/sysrq-trigger) >/dev/null 2>&1 &', { timeoutMs: 30_000 }).catch(() => undefined);
+    await this.reconnect(host);
+    return `${host} rebooted at once (sysrq)`;
+  }
+
+  private async restoreCrashed(host: string): Promise<void> {
+    const spec = this.inventory.hosts.get(host)!;
+    if (spec.lab?.kind === 'vm') {
+      const { labUp } = await import('../lab/lab.ts');
+      await labUp({ inventoryFile: this.inventory.file });
+    }
+    // Until it answers again (a real host reboots by itself).
+    await this.until(600, async () => {
+      try {
+        await this.exec(host, 'true');
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConnectionError)) throw error;
+        await this.reconnect(host);
+        return false;
+      }
+    });
+  }
+
+  private async linkFault(): Promise<void> {
+    const links = heartbeatOnlyLinks(this.cluster);
+    const roles = await this.activeDirector();
+    if (links.length === 0 || roles?.backup === undefined) {
+      this.report({
+        check: 'drill split brain (link cut)',
+        subject: this.cluster.name,
+        status: 'fail',
+        detail: roles === undefined ? 'not one director holds the VIP' : 'not run: heartbeat has no link apart from the service network (cutting it would cut the service, not make a split brain)',
+        evidence: [],
+      });
+      return;
+    }
+    const { backup } = roles;
+    const down = links.map((l) => `ip link set dev ${l} down`).join('; ');
+    const up = links.map((l) => `ip link set dev ${l} up`).join('; ');
+    await this.exec(backup, down);
+    const split = await this.until(detectionBound(this.cluster) + SLACK_SECONDS, async () => [...(await this.directorStates()).values()].filter((s) => s.holds).length >= 2);
+    await this.exec(backup, up);
+    const healed = await this.until(2 * SLACK_SECONDS, async () => (await this.activeDirector()) !== undefined);
+    this.report({
+      check: 'drill split brain (link cut)',
+      subject: backup,
+      status: split !== undefined && healed !== undefined ? 'pass' : 'fail',
+      detail: [
+        `${links.join(', ')} down on ${backup}`,
+        split === undefined ? 'no split brain appeared' : `split brain: both directors held the VIP after ${split.toFixed(1)} s (detected, as expected when the only heartbeat link fails)`,
+        healed === undefined ? 'links up again: still not one holder' : `links up again: one holder after ${healed.toFixed(1)} s`,
+      ].join('; '),
+      evidence: [],
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.connectors.values()].map((c) => c.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,86 @@
+// drill's pure part: the bounds and failback it reads from a description, the outage it reads from
+// the client's stream, and the stream itself, run by /bin/sh against a local HTTP server.
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../../src/cluster/model.ts';
+import { loadInventory } from '../../../src/inventory/load.ts';
+import {
+  detectionBound,
+  drillService,
+  failsBack,
+  heartbeatOnlyLinks,
+  outageOf,
+  realServerRemovalBound,
+  sampleCollector,
+  streamScript,
+  type Sample,
+} from '../../../src/verify/drill.ts';
+import { exampleSecrets } from '../../support/example-clusters.ts';
+import { repoRoot } from '../../support/project.ts';
+
+const load = async (file: string): Promise<Cluster> => (await loadInventory(path.join(repoRoot, 'inventory', file), { env: exampleSecrets })).cluster!;
+
+describe('drill: the pure part', () => {
+  it('reads the bounds and the failback from the description', async () => {
+    const lab = await load('lab.yaml');
+    // ldirectord: checkinterval 1 + checktimeout 3; heartbeat deadtime 10, auto_failback on; eth1 is heartbeat's own link.
+    expect(realServerRemovalBound(lab, drillService(lab)!)).toBe(4);
+    expect(detectionBound(lab)).toBe(10);
+    expect(failsBack(lab)).toBe(true);
+    expect(heartbeatOnlyLinks(lab)).toEqual(['eth1']);
+    const keepalived = await load('keepalived-dr-arptables.yaml');
+    expect(detectionBound(keepalived)).toBe(3 * keepalived.keepalived!.advert_int + 1);
+  });
+
+  it('measures an outage from the samples: failed requests and how long answers stopped', () => {
+    const samples: Sample[] = [
+      { at: 1000, ok: true },
+      { at: 1100, ok: true },
+      { at: 1200, ok: false },
+      { at: 2200, ok: false },
+      { at: 3200, ok: true },
+      { at: 3300, ok: true },
+    ];
+    expect(outageOf(samples, 1000, 4000)).toEqual({ requests: 6, failed: 2, durationMs: 3200 - 1100 });
+    expect(outageOf(samples, 3200, 4000)).toEqual({ requests: 2, failed: 0, durationMs: 0 });
+    const lines: Sample[] = [];
+    const collect = sampleCollector(() => 7, lines);
+    collect('req 200\nreq 0');
+    collect('00\nnoise\n');
+    expect(lines).toEqual([{ at: 7, ok: true }, { at: 7, ok: false }]);
+  });
+
+  describe('the client stream', () => {
+    let server: Server;
+    let up = true;
+    beforeAll(async () => {
+      server = createServer((_, res) => {
+        if (!up) return res.socket?.destroy();
+        res.end('web1\n');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it("sends a request every 0.1 s until its stdin ends, and prints each one's status", async () => {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stdin.write(streamScript(url, 60));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      up = false;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      child.stdin.end();
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(code).toBe(0);
+      const statuses = out.trim().split('\n');
+      expect(statuses.every((l) => /^req \d{3}$/.test(l))).toBe(true);
+      expect(statuses.filter((l) => l === 'req 200').length).toBeGreaterThanOrEqual(4);
+      expect(statuses.at(-1)).toBe('req 000');
+    });
+  });
+});
