@@ -1,7 +1,10 @@
-// `npm run demo`: the main job on the built-in local lab. Brings the lab up (real hosts on this
-// machine), provisions inventory/lab.yaml with playbooks/site.yml, then shows the cluster at work:
-// requests from the client to the VIP, answered in turn by each real server (its index page names
-// it), and says how to look around. Needs root on Linux (the lab uses network namespaces and qemu VMs).
+// `npm run demo`: the main job on the built-in local lab, proven. `provision test --keep` brings the
+// lab up (real hosts on this machine), provisions inventory/lab.yaml with playbooks/site.yml, runs it
+// again to show it changes nothing, verifies the live cluster (provision verify) and drills it (a
+// real server stops, the active director's heartbeat stops: measured failover and failback); the
+// lab stays up. Then the cluster at work: requests from the client to the VIP, answered in turn by
+// each real server (its index page names it), and how to look around. Needs root on Linux (the lab
+// uses network namespaces and qemu VMs).
 //
 // zx runs this machine's own commands here (ssh to the client); src/ runs its commands with execa.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,12 +22,8 @@ const step = (text: string) => process.stdout.write(`\n==> ${text}\n`);
 
 // inventory/lab.yaml reads the heartbeat key with !env HA_AUTH_KEY: the lab keeps one for itself.
 exportLabSecrets();
-step(`provision lab up --inventory ${inventoryFile}`);
-let code = await main(['lab', 'up', '--inventory', inventoryFile]);
-if (code !== 0) process.exit(code);
-
-step(`provision --inventory ${inventoryFile} playbooks/site.yml`);
-code = await main(['--inventory', inventoryFile, 'playbooks/site.yml']);
+step(`provision test --keep --inventory ${inventoryFile}`);
+const code = await main(['test', '--keep', '--inventory', inventoryFile]);
 if (code !== 0) process.exit(code);
 
 // Where to send the requests from and to: the inventory's client and its first virtual service.
@@ -66,6 +65,7 @@ process.stdout.write(
     `  ${ssh} root@10.213.2.250 ipvsadm -Ln     # the directors are VMs: IPVS runs in their own kernel`,
     `  curl -s ${url}                 # through the VIP (this machine is on the lab bridge)`,
     `  npx provision --inventory ${inventoryFile} --check --diff   # a second run: nothing to change`,
+    `  npx provision verify --inventory ${inventoryFile}          # every check of the live cluster, -v for the evidence`,
     '  npx provision lab status                      # hosts and whether ssh answers',
     '  npx provision lab down                        # remove the lab and everything it made',
     '',

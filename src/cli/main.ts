@@ -11,6 +11,7 @@ import type { RunFlags } from './run.ts';
 import type { VerifyFlags } from '../verify/command.ts';
 import type { DrainFlags } from '../verify/drain-command.ts';
 import type { DrillFlags } from '../verify/drill-command.ts';
+import type { TestFlags } from '../verify/test-command.ts';
 
 // What a command needs is imported when it runs (the run command's code, the lab's, ssh2, docker,
 // ajv's schemas...), so `provision --help` or `provision lint` does not load what they do not use.
@@ -117,11 +118,27 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await drillCommand(flags, DEFAULT_INVENTORY);
     });
 
+  program
+    .command('test')
+    .description('the whole lifecycle: lab up (for lab hosts), converge, idempotence (a second run changes nothing), verify, drill, lab down')
+    .argument('[playbook]', `the playbook (default ${DEFAULT_PLAYBOOK})`)
+    .option('-i, --inventory <file>', `inventory file (default ${DEFAULT_INVENTORY})`)
+    .option('--keep', 'leave the lab up at the end', false)
+    .option('--faults <list>', "the drill's faults (see provision drill), or none", undefined)
+    .option('--cluster <name>', 'allow the drill on hosts that are not the lab: the cluster name')
+    .option('-v, --verbose', 'more output', count, 0)
+    .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)
+    .action(async (playbookArg: string | undefined, flags: TestFlags) => {
+      verbosity = flags.verbose;
+      const { testCommand } = await import('../verify/test-command.ts');
+      exitCode = await testCommand(playbookArg ?? DEFAULT_PLAYBOOK, flags, DEFAULT_INVENTORY);
+    });
+
   registerLabCommands(program);
   registerLintCommand(program);
   showRunInRootHelp(program, runCommand);
   program.hook('preAction', (_, command) => {
-    for (let c: Command | null = command; c !== null; c = c.parent) if (c.name() === 'lab') labCommand = true;
+    for (let c: Command | null = command; c !== null; c = c.parent) if (c.name() === 'lab' || c.name() === 'test') labCommand = true;
   });
 
   try {
