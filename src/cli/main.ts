@@ -126,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keep', 'leave the lab up at the end', false)
     .option('--faults <list>', "the drill's faults (see provision drill), or none", undefined)
     .option('--cluster <name>', 'allow the drill on hosts that are not the lab: the cluster name')
+    .option('-e, --extra-vars <vars>', 'as for a run: key=value, @file.yml or a YAML/JSON object (repeatable)', collect, [])
     .option('-v, --verbose', 'more output', count, 0)
     .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)
     .action(async (playbookArg: string | undefined, flags: TestFlags) => {

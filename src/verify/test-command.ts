@@ -21,6 +21,7 @@ export interface TestFlags {
   cluster?: string;
   verbose: number;
   forks: number;
+  extraVars: string[];
 }
 
 interface StageResult {
@@ -50,7 +51,7 @@ export async function testCommand(playbook: string, flags: TestFlags, defaultInv
     inventory: inventoryFile,
     tags: [],
     skipTags: [],
-    extraVars: [],
+    extraVars: flags.extraVars,
     check: false,
     diff: false,
     verbose: flags.verbose,
