@@ -14,21 +14,28 @@ export interface HttpCheck {
   status?: number;
 }
 
-/** The HTTP check of a service, or undefined when its check is not plain HTTP (verify then sends nothing to it). */
+/**
+ * How verify reads a service's real servers over HTTP: the health check's own page when the check
+ * is HTTP, else the site's root for a plain-HTTP service (port 80, or ldirectord's service http)
+ * whose check only connects. Undefined for other services: verify sends them nothing.
+ */
 export function httpCheckOf(cluster: Cluster, service: VirtualService): HttpCheck | undefined {
   if (service.protocol !== 'tcp' || service.port === undefined) return undefined;
   const slash = (path: string) => `/${path.replace(/^\/+/, '')}`;
+  const root: HttpCheck | undefined = service.port === 80 ? { path: '/' } : undefined;
   if (cluster.manager === 'heartbeat') {
     const check = ldirectordCheck(cluster, service);
-    if (check.checktype !== 'negotiate' || check.service !== 'http' || check.request === undefined) return undefined;
+    if (check.service !== 'http') return undefined;
+    if (check.checktype !== 'negotiate' || check.request === undefined) return { path: '/' };
     return { path: slash(check.request), ...(check.receive === undefined ? {} : { receive: check.receive }) };
   }
   if (cluster.manager === 'keepalived') {
     const check = keepalivedCheck(service);
-    if (check.type !== 'HTTP_GET' || check.url === undefined) return undefined;
+    if (check.type === 'SSL_GET') return undefined;
+    if (check.type !== 'HTTP_GET' || check.url === undefined) return root;
     return { path: slash(check.url.path), ...(check.url.status_code === undefined ? {} : { status: check.url.status_code }) };
   }
-  return undefined;
+  return root;
 }
 
 export interface ServiceRequests {

@@ -172,3 +172,58 @@ describe('provision verify: the checks', () => {
     expect(find(results, 'VIP holder', VIP).detail).toBe('held by lvs-master only (lvs-backup not observed)');
   });
 });
+
+describe('provision verify: keepalived with arptables real servers (keepalived-dr-arptables.yaml)', () => {
+  const VIP2 = '172.25.33.100';
+  const rules = ['-A -t 172.25.33.100:80 -s rr', '-a -t 172.25.33.100:80 -r 172.25.33.3:80 -g -w 1', '-a -t 172.25.33.100:80 -r 172.25.33.4:80 -g -w 1'];
+  const arptables = (rip: string, mangle = true) =>
+    `Chain INPUT (policy ACCEPT)\n-j DROP -d ${VIP2} \nChain OUTPUT (policy ACCEPT)\n${mangle ? `-j mangle -s ${VIP2} --mangle-ip-s ${rip} \n` : ''}Chain FORWARD (policy ACCEPT)\n`;
+  let cluster: Cluster;
+  let plan: VerifyPlan;
+  beforeAll(async () => {
+    cluster = (await loadInventory(path.join(repoRoot, 'inventory', 'keepalived-dr-arptables.yaml'), { env: exampleSecrets })).cluster!;
+    // No client in this inventory: the real servers' pages are fetched from the first director.
+    plan = planVerify(cluster, ['server1', 'server2', 'server3', 'server4'], undefined);
+  });
+
+  function observe(mangle: boolean): Observed {
+    const outputs = new Map<string, Map<string, Output>>();
+    const own: Record<string, string> = { server1: '172.25.33.1', server2: '172.25.33.2', server3: '172.25.33.3', server4: '172.25.33.4' };
+    for (const [host, observations] of plan.observations) {
+      const out = new Map<string, Output>();
+      for (const { key } of observations) {
+        let stdout = '';
+        if (key === 'addresses') {
+          stdout = addressLine(2, 'eth0', `${own[host]!}/24`);
+          if (host === 'server1') stdout += addressLine(2, 'eth0', `${VIP2}/32`, 'eth0');
+          if (host === 'server3' || host === 'server4') stdout += addressLine(1, 'lo', `${VIP2}/32`, 'lo:0');
+        } else if (key === 'ipvs') stdout = rules.join('\n') + '\n';
+        else if (key === 'processes') stdout = '/usr/sbin/keepalived --dont-fork\n';
+        else if (key === 'boot') stdout = 'keepalived enabled\n';
+        else if (key === 'arptables') stdout = arptables(own[host]!, mangle || host === 'server3');
+        else if (key.startsWith('get ')) stdout = `${key.includes('.3:') ? 'server3' : 'server4'}\n@@status 200\n`;
+        out.set(key, { stdout, exitCode: 0 });
+      }
+      outputs.set(host, out);
+    }
+    return { outputs, unreachable: new Map() };
+  }
+
+  it('expects the table on both directors (keepalived programs IPVS on each), and the arptables rules', () => {
+    expect(plan.observations.get('server3')!.map((o) => o.key)).toEqual(['addresses', 'arptables']);
+    const results = evaluate(cluster, plan, observe(true));
+    expect(results.filter((r) => r.status === 'fail').map((r) => `${r.check} ${r.subject}: ${r.detail}`)).toEqual([
+      'through the VIP tcp_172.25.33.100_80: no client host sent requests: add one to the group clients, or name one with --from HOST',
+    ]);
+    expect(results.find((r) => r.check === 'IPVS table' && r.subject === 'server2')).toMatchObject({ status: 'pass', detail: 'as described (3 rules)' });
+    expect(results.find((r) => r.check === 'real server ARP' && r.subject === 'server4')).toMatchObject({ status: 'pass', detail: 'arptables rules in force for every VIP' });
+  });
+
+  it('fails a real server whose arptables rules do not hide the VIP as a source', () => {
+    const results = evaluate(cluster, plan, observe(false));
+    expect(results.find((r) => r.check === 'real server ARP' && r.subject === 'server4')).toMatchObject({
+      status: 'fail',
+      detail: 'no rule replaces 172.25.33.100 by 172.25.33.4 in the ARP requests it sends',
+    });
+  });
+});
