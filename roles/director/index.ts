@@ -41,6 +41,7 @@ const loadRulesCommand = {
 
 export default defineRole({
   name: 'director',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => {
     const cluster = clusterOf(ctx, 'director');

@@ -84,6 +84,7 @@ export function firewallTasks(cluster: Cluster, host: string): Task[] {
 
 export default defineRole({
   name: 'firewall',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => firewallTasks(clusterOf(ctx, 'firewall'), ctx.host.name),
 });

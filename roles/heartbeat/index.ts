@@ -12,6 +12,7 @@ const RESTART = 'restart heartbeat';
 
 export default defineRole({
   name: 'heartbeat',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => {
     const cluster = clusterOf(ctx, 'heartbeat');

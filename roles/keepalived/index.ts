@@ -19,6 +19,7 @@ export function keepalivedConf(cluster: Cluster, host: string, facts: Facts): st
 
 export default defineRole({
   name: 'keepalived',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => {
     const cluster = clusterOf(ctx, 'keepalived');

@@ -22,6 +22,7 @@ export const INSTANCE_PID_FILE = `/var/run/ldirectord.${LDIRECTORD_CF.slice(LDIR
 
 export default defineRole({
   name: 'ldirectord',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => {
     const cluster = clusterOf(ctx, 'ldirectord');

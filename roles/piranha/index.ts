@@ -29,6 +29,7 @@ export function lvsCf(cluster: Cluster, facts: Facts): string {
 
 export default defineRole({
   name: 'piranha',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => {
     const cluster = clusterOf(ctx, 'piranha');

@@ -243,6 +243,7 @@ function serviceTasks(view: RealServerView): Task[] {
 
 export default defineRole({
   name: 'realserver',
+  needsCluster: true,
   ...realserverVariables,
   tasks: (ctx) => {
     const view = realServerView(clusterOf(ctx, 'realserver'), ctx.host.name);

@@ -40,6 +40,7 @@ export const CPAN_MARKERS = '/var/lib/provision/cpan';
 
 export default defineRole({
   name: 'source-builds',
+  needsCluster: true,
   defaults: {},
   tasks: (ctx) => {
     const cluster = clusterOf(ctx, 'source-builds');

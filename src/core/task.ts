@@ -46,6 +46,11 @@ export interface Role<V extends Record<string, unknown> = Record<string, unknown
    * reaches a target should have one.
    */
   types?: { [K in keyof V]?: TSchema };
+  /**
+   * The role configures the inventory's cluster (ctx.cluster): a run whose inventory has no
+   * cluster: section stops before any host is contacted, at the playbook line naming the role.
+   */
+  needsCluster?: boolean;
   tasks(ctx: RoleContext<V>): Task[];
   handlers?(ctx: RoleContext<V>): Handler[];
 }

@@ -71,6 +71,7 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : null;
   // Roles are loaded (and every reference checked) before anything runs on any host.
   const roles = await loadPlayRoles(playbook);
+  checkClusterPresent();
   checkRoleVariables();
   checkTags();
   // The renderers learn from it that this is a check run ("would change", "CHECK MODE").
@@ -278,6 +279,21 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
    * touched: a value that would reach a target unchecked (from -e, play vars or the inventory)
    * stops the run here. Interpolation errors are left to the host's own play, which reports them.
    */
+  /** A role that configures the cluster needs the inventory's description of it (see Role.needsCluster). */
+  function checkClusterPresent(): void {
+    if (inventory.cluster !== undefined) return;
+    for (const play of playbook.plays) {
+      for (const ref of play.roles) {
+        if (!roles.get(ref.name)!.needsCluster) continue;
+        throw new UserError(
+          `the ${ref.name} role configures a cluster, but the inventory ${inventory.file} has no cluster: section`,
+          ref.source,
+          'describe the cluster under cluster: in the inventory (examples in inventory/*.yaml), or leave the cluster roles out of the playbook; no host was contacted',
+        );
+      }
+    }
+  }
+
   function checkRoleVariables(): void {
     const problems: UserError[] = [];
     const seen = new Set<string>();

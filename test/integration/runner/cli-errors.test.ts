@@ -1,7 +1,8 @@
 // Errors a user can cause, as the CLI prints them: one message with file:line (or host and task)
 // and what to do, exit code 1, and no stack trace unless -vvv.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiModule, makeProject, runCli, type Project } from '../../support/project.ts';
+import path from 'node:path';
+import { apiModule, makeProject, repoRoot, runCli, type Project } from '../../support/project.ts';
 
 const role = `
 import { defineRole, ops } from ${JSON.stringify(apiModule)};
@@ -78,6 +79,12 @@ describe('user errors from the CLI', () => {
   it('a role variable from -e that does not fit its type stops the run before any host is contacted', async () => {
     const r = await runCli(project, ['-i', 'far.yaml', 'base.yml', '-e', '{"default_gateway": "; touch /tmp/x ;"}']);
     expectUserError(r, /host far: variable default_gateway of role base \(set in extra vars \(-e\)\): expected the default gateway's IPv4 address/);
+    expect(r.stdout + r.stderr).not.toMatch(/unreachable/i);
+  });
+
+  it("site.yml with an inventory that has no cluster: section stops at the first cluster role's line, before any host is contacted", async () => {
+    const r = await runCli(project, ['-i', 'far.yaml', path.join(repoRoot, 'playbooks', 'site.yml')]);
+    expectUserError(r, /site\.yml:\d+:\d+: the source-builds role configures a cluster, but the inventory far\.yaml has no cluster: section/, /no host was contacted/);
     expect(r.stdout + r.stderr).not.toMatch(/unreachable/i);
   });
 
