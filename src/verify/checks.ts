@@ -29,7 +29,9 @@ type ServerState = 'serving' | 'drained' | 'failing' | 'missing' | 'unknown';
 /** A daemon's process, as `ps -e -o args=` shows it (ldirectord's resource script runs are not it). */
 const PROCESS_PATTERNS: Record<string, RegExp> = {
   heartbeat: /heartbeat: master control process/,
-  ldirectord: /^(?!.*resource\.d)(?:\S*perl\S*\s+(?:-\S+\s+)*)?\S*\bldirectord\b/,
+  // The daemon keeps the command line it was started with ("... ldirectord ldirectord.cf start",
+  // through heartbeat's resource.d link or not); a status or stop run is not the daemon.
+  ldirectord: /^(?!.*\s(?:status|stop)\s*$).*\bldirectord\b/,
   keepalived: /^\S*\bkeepalived\b/,
   pulse: /^\S*\bpulse\b/,
 };

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { hostConnectors } from '../cli/connections.ts';
 import { ipvsadmRules, ipvsServices } from '../cluster/ipvs.ts';
-import type { Cluster } from '../cluster/model.ts';
+import { ipvsOwner, type Cluster } from '../cluster/model.ts';
 import { ConnectionError, type Connector } from '../connectors/connector.ts';
 import { loadInventory } from '../inventory/load.ts';
 import type { Inventory, InventoryHost } from '../inventory/model.ts';
@@ -139,20 +139,20 @@ class Drill {
   }
 
   /** Which directors hold the VIP now, and whether each one's table is complete; unreachable ones hold nothing. */
-  private async directorStates(): Promise<Map<string, { holds: boolean; table: boolean; reachable: boolean }>> {
+  private async directorStates(): Promise<Map<string, { holds: boolean; table: boolean; empty: boolean; reachable: boolean }>> {
     const vip = this.cluster.virtual_services[0]!.vip;
-    const states = new Map<string, { holds: boolean; table: boolean; reachable: boolean }>();
+    const states = new Map<string, { holds: boolean; table: boolean; empty: boolean; reachable: boolean }>();
     await Promise.all(
       this.cluster.directors.map(async (d) => {
         try {
           const { addresses, ipvs } = splitDirectorState(await this.exec(d, DIRECTOR_STATE_SCRIPT));
           const holds = parseAddresses(addresses).some((a) => a.address === vip && a.device !== 'lo');
           const rules = new Set(parseIpvsRules(ipvs));
-          states.set(d, { holds, table: this.expectedRules.every((r) => rules.has(r)), reachable: true });
+          states.set(d, { holds, table: this.expectedRules.every((r) => rules.has(r)), empty: rules.size === 0, reachable: true });
         } catch (error) {
           if (!(error instanceof ConnectionError)) throw error;
           await this.reconnect(d);
-          states.set(d, { holds: false, table: false, reachable: false });
+          states.set(d, { holds: false, table: false, empty: true, reachable: false });
         }
       }),
     );
@@ -195,20 +195,42 @@ class Drill {
       for (const fault of faults) {
         if (fault === 'realserver') await this.realServerFault(client);
         else if (fault === 'manager' || fault === 'crash') await this.directorFault(fault, client);
-        else await this.linkFault();
+        else await this.linkFault(client);
       }
-      const after = await this.until(SLACK_SECONDS, async () => (await this.activeDirector()) !== undefined);
+      const restored = await this.untilServed(client, 2 * SLACK_SECONDS);
       this.report({
         check: 'drill restored',
         subject: this.cluster.name,
-        status: after === undefined ? 'fail' : 'pass',
-        detail: after === undefined ? 'after the drill, not one director holds the VIP' : 'one director holds the VIP again: run provision verify for the whole picture',
+        status: restored === undefined ? 'fail' : 'pass',
+        detail:
+          restored === undefined
+            ? `${2 * SLACK_SECONDS} s after the last fault, not one director holds the VIP with a complete table${client ? ', or requests through it get no answer' : ''}`
+            : `one director holds the VIP with a complete table${client ? ' and answers' : ''} (${restored.toFixed(1)} s after the last fault was undone): run provision verify for the whole picture`,
         evidence: [],
       });
     } finally {
       stopStream();
       await stream;
     }
+  }
+
+  /**
+   * Polls until one director holds the VIP with a complete table and the client's last requests
+   * were answered: the seconds it took, or undefined.
+   */
+  private async untilServed(client: string | undefined, seconds: number): Promise<number | undefined> {
+    return this.until(seconds, async () => {
+      const roles = await this.activeDirector();
+      if (roles === undefined) return false;
+      const states = await this.directorStates();
+      if (!states.get(roles.active)!.table) return false;
+      // Where only the active director programs IPVS (ldirectord, pulse), the standby's table empties.
+      const everyDirectorProgramsIpvs = ipvsOwner(this.cluster) === 'keepalived' || ipvsOwner(this.cluster) === 'ipvsadm-at-boot';
+      if (!everyDirectorProgramsIpvs && [...states].some(([d, st]) => d !== roles.active && !st.empty)) return false;
+      if (client === undefined) return true;
+      const recent = this.samples.slice(-5);
+      return recent.length === 5 && recent.every((s) => s.ok) && recent[0]!.at > Date.now() - 10_000;
+    });
   }
 
   private outage(from: number, to: number, client: string | undefined): string {
@@ -358,7 +380,7 @@ class Drill {
     });
   }
 
-  private async linkFault(): Promise<void> {
+  private async linkFault(client: string | undefined): Promise<void> {
     const links = heartbeatOnlyLinks(this.cluster);
     const roles = await this.activeDirector();
     if (links.length === 0 || roles?.backup === undefined) {
@@ -372,12 +394,17 @@ class Drill {
       return;
     }
     const { backup } = roles;
+    const t0 = Date.now();
     const down = links.map((l) => `ip link set dev ${l} down`).join('; ');
     const up = links.map((l) => `ip link set dev ${l} up`).join('; ');
     await this.exec(backup, down);
     const split = await this.until(detectionBound(this.cluster) + SLACK_SECONDS, async () => [...(await this.directorStates()).values()].filter((s) => s.holds).length >= 2);
     await this.exec(backup, up);
+    const t1 = Date.now();
     const healed = await this.until(2 * SLACK_SECONDS, async () => (await this.activeDirector()) !== undefined);
+    // After a split brain the client may still send to the director that gave the VIP up (its ARP
+    // cache): how long until it is served again is part of the cost.
+    const served = healed === undefined ? undefined : await this.untilServed(client, 2 * SLACK_SECONDS);
     this.report({
       check: 'drill split brain (link cut)',
       subject: backup,
@@ -386,6 +413,8 @@ class Drill {
         `${links.join(', ')} down on ${backup}`,
         split === undefined ? 'no split brain appeared' : `split brain: both directors held the VIP after ${split.toFixed(1)} s (detected, as expected when the only heartbeat link fails)`,
         healed === undefined ? 'links up again: still not one holder' : `links up again: one holder after ${healed.toFixed(1)} s`,
+        ...(client === undefined ? [] : [served === undefined ? 'requests through the VIP still unanswered' : `requests answered again ${((Date.now() - t1) / 1000).toFixed(1)} s after the links came up`]),
+        this.outage(t0, Date.now(), client),
       ].join('; '),
       evidence: [],
     });

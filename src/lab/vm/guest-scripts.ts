@@ -1,6 +1,7 @@
 // The scripts that boot a lab VM. Lab hosts have no systemd (like the namespace hosts), so these
-// replace what an init system would do: bring up the root disk, then run GUEST_SETUP (shared with
-// containers, ../guest-config.ts) to apply the host's settings and start sshd.
+// replace what an init system would do: bring up the root disk, run GUEST_SETUP (shared with
+// containers, ../guest-config.ts) to apply the host's settings and start sshd, then the runlevel's
+// start scripts, as SysV init does.
 
 /** Where the VM image keeps these scripts. */
 export const GUEST_DIR = '/usr/lib/provision-lab';
@@ -40,6 +41,16 @@ mkdir -p /run/lock /run/provision-lab/config
 
 tar -x -f /dev/vdb -C /run/provision-lab/config || fail "cannot read the configuration disk /dev/vdb"
 sh ${GUEST_DIR}/setup /run/provision-lab/config || fail "the guest setup failed"
+
+# What a SysV init does next: the start scripts of runlevel 2, so a service enabled at boot (its
+# S link, as update-rc.d makes it) starts when the VM boots again (heartbeat after a director
+# crashed, in provision drill). In the background, after sshd, which the setup started already.
+(
+  for script in /etc/rc2.d/S[0-9][0-9]*; do
+    case \${script##*/S[0-9][0-9]} in (ssh) continue ;; esac
+    [ -x "$script" ] && "$script" start
+  done
+) </dev/null >/dev/null 2>&1 &
 
 power_off() {
   echo 'provision-lab: powering off'

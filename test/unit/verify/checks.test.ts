@@ -30,8 +30,9 @@ function healthyLab(): Lab {
     holders: ['lvs-master'],
     tables: { 'lvs-master': RULES, 'lvs-backup': [] },
     processes: {
-      'lvs-master': ['/usr/lib/heartbeat/heartbeat: master control process', '/usr/bin/perl -w /usr/sbin/ldirectord /etc/ha.d/ldirectord.cf start'],
-      'lvs-backup': ['/usr/lib/heartbeat/heartbeat: master control process'],
+      'lvs-master': ['/usr/lib/heartbeat/heartbeat: master control process', '/usr/bin/perl -w /etc/ha.d/resource.d/ldirectord ldirectord.cf start'],
+      // A status run of ldirectord's script is not the daemon.
+      'lvs-backup': ['/usr/lib/heartbeat/heartbeat: master control process', '/usr/bin/perl -w /usr/sbin/ldirectord ldirectord.cf status'],
     },
     pages: { web1: { index: page('web1'), check: page('Test Page') }, web2: { index: page('web2'), check: page('Test Page') } },
     viaVip: (n) => page(n % 2 === 0 ? 'web1' : 'web2'),
