@@ -7,10 +7,9 @@
 import { defineRole, ops, type Facts } from '../../src/index.ts';
 import { isDirector, type Cluster } from '../../src/cluster/model.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
-import { renderKeepalivedConf } from './render.ts';
+import { KEEPALIVED_CONF, renderKeepalivedConf } from './render.ts';
 import { keepalivedDialect, keepalivedView } from './view.ts';
 
-export const keepalivedConfPath = '/etc/keepalived/keepalived.conf';
 
 /** keepalived.conf of `host` for a host of `facts`' platform. */
 export function keepalivedConf(cluster: Cluster, host: string, facts: Facts): string {
@@ -37,7 +36,7 @@ export default defineRole({
         name: 'keepalived.conf',
         // It holds the VRRP password when there is one, and held the old one after `auth` is removed:
         // secret whatever the description says now, so that no diff shows an old password.
-        op: ops.file({ path: keepalivedConfPath, content: (facts) => keepalivedConf(cluster, host, facts), mode: '0600', secret: true }),
+        op: ops.file({ path: KEEPALIVED_CONF, content: (facts) => keepalivedConf(cluster, host, facts), mode: '0600', secret: true }),
         notify: ['reload keepalived'],
       },
       { name: 'keepalived started at boot and running', op: ops.service({ name: 'keepalived', enabled: true, state: 'started' }) },

@@ -11,8 +11,8 @@ import { freshProbe } from '../../test/support/fresh-host.ts';
 import { configTest, findKeepalived } from '../../test/support/keepalived-binary.ts';
 import { expectRoleGoldens } from '../../test/support/goldens.ts';
 import { planRole } from '../../test/support/plan-role.ts';
-import keepalived, { keepalivedConf, keepalivedConfPath } from './index.ts';
-import { maxAuthPassLength, renderKeepalivedConf, type KeepalivedView } from './render.ts';
+import keepalived, { keepalivedConf } from './index.ts';
+import { KEEPALIVED_CONF, maxAuthPassLength, renderKeepalivedConf, type KeepalivedView } from './render.ts';
 import { keepalivedDialect } from './view.ts';
 
 const examples = await loadExampleClusters();
@@ -43,7 +43,7 @@ describe('keepalived role on a fresh director', () => {
   it.each(cases.map((c) => [`${c.example.name} ${c.host}`, c] as const))('%s', (_, { example, host }) => {
     const plans = variants.map(([variant, facts]) => [variant, planRole(keepalived, { host, inventory: example.hosts, cluster: example.cluster, facts })] as const);
     for (const [variant, plan] of plans) {
-      const conf = plan.tasks.find((t) => t.task === 'keepalived.conf')?.files?.[keepalivedConfPath];
+      const conf = plan.tasks.find((t) => t.task === 'keepalived.conf')?.files?.[KEEPALIVED_CONF];
       expect(conf, `${variant}: the plan writes keepalived.conf`).toBeTypeOf('string');
     }
     expectRoleGoldens(`keepalived/${example.name}/${host}`, plans);
@@ -161,7 +161,7 @@ describe('the keepalived role', () => {
     const plan = planRole(keepalived, { host: 'server1', inventory: dr.hosts, cluster: dr.cluster, facts: factsFor('el9') });
     const task = plan.tasks.find((t) => t.task === 'keepalived.conf');
     expect(task?.summary).toMatch(/mode 0600/);
-    expect(task?.files?.[keepalivedConfPath]).toContain(`auth_pass ${exampleSecrets.VRRP_PASS}`);
+    expect(task?.files?.[KEEPALIVED_CONF]).toContain(`auth_pass ${exampleSecrets.VRRP_PASS}`);
   });
 
   it('problem 6: keepalived.conf stays secret without auth, so a diff never shows the old auth_pass', () => {
@@ -169,10 +169,10 @@ describe('the keepalived role', () => {
     const withoutAuth = { ...dr.cluster, keepalived: { ...dr.cluster.keepalived!, auth: undefined } };
     const old = keepalivedConf(dr.cluster, 'server1', factsFor('el9'));
     const conf = keepalived.tasks({ vars: {}, host: { name: 'server1', address: 'server1', groups: [] }, inventory: { hosts: [] }, cluster: withoutAuth } as never).find((t) => t.name === 'keepalived.conf')!;
-    const probe = freshProbe(conf.op, factsFor('el9'), { files: { [keepalivedConfPath]: { content: old, mode: '0600' } } });
+    const probe = freshProbe(conf.op, factsFor('el9'), { files: { [KEEPALIVED_CONF]: { content: old, mode: '0600' } } });
     expect(probe.stdout).not.toContain('auth_pass');
     const plan = conf.op.plan(factsFor('el9'), probe);
-    expect(plan).toMatchObject({ changed: true, diff: [{ path: keepalivedConfPath, secret: true, change: 'changed' }] });
+    expect(plan).toMatchObject({ changed: true, diff: [{ path: KEEPALIVED_CONF, secret: true, change: 'changed' }] });
     expect(JSON.stringify(plan.changed && plan.diff)).not.toContain(exampleSecrets.VRRP_PASS);
   });
 });

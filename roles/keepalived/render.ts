@@ -8,6 +8,9 @@
 // --config-test` fails on the deprecation warning) and retries TCP_CHECK too.
 import { OperationError } from '../../src/index.ts';
 
+/** Where keepalived reads its configuration (the path of every packaging). */
+export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
+
 export interface KeepalivedDialect {
   /** 1 or 2: the keepalived major version the platform ships */
   major: 1 | 2;

@@ -143,6 +143,22 @@ export function evaluate(cluster: Cluster, plan: VerifyPlan, observed: Observed)
     ]);
   }
 
+  // --- the manager's own reading of its files ---------------------------------------------------
+  for (const director of cluster.directors) {
+    const out = outputOf(director, 'config-test');
+    if (out === undefined) continue;
+    const text = out.stdout;
+    const ev = [evidence(director, 'config-test')];
+    if (cluster.manager === 'keepalived') {
+      if (/unrecognized option|invalid option|unknown option/i.test(text)) add('config test', director, true, 'this keepalived has no --config-test (older than 2.0)', ev);
+      else add('config test', director, out.exitCode === 0, out.exitCode === 0 ? 'keepalived accepts keepalived.conf' : 'keepalived refuses keepalived.conf', ev);
+    } else {
+      // Any ldirectord action parses the file first and names a line it cannot read.
+      const refused = /error|invalid|unknown|syntax/i.test(text) || out.exitCode === 127;
+      add('config test', director, !refused, refused ? 'ldirectord cannot read ldirectord.cf' : 'ldirectord reads ldirectord.cf', ev);
+    }
+  }
+
   // --- NAT directors forward ----------------------------------------------------------------------
   for (const director of cluster.directors) {
     const out = outputOf(director, 'ip_forward');

@@ -8,6 +8,8 @@
 import { quote } from '../core/shell.ts';
 import { isDirector, usesForwarding, type Cluster, type VirtualService } from '../cluster/model.ts';
 import { realServerView } from '../../roles/realserver/view.ts';
+import { LDIRECTORD_CF } from '../../roles/ldirectord/render.ts';
+import { KEEPALIVED_CONF } from '../../roles/keepalived/render.ts';
 
 export interface Observation {
   /** unique per host; the checks look observations up by it */
@@ -87,6 +89,8 @@ export function hostObservations(cluster: Cluster, host: string): Observation[] 
     out.push({ key: 'ipvs', command: 'ipvsadm -Sn', script: 'ipvsadm -Sn' });
     const services = managerServices(cluster);
     if (services.length > 0) out.push(processes, bootObservation(services.map((s) => s.service)));
+    const configTest = configTestObservation(cluster);
+    if (configTest) out.push(configTest);
     if (usesForwarding(cluster, 'nat')) {
       out.push({ key: 'ip_forward', command: 'cat /proc/sys/net/ipv4/ip_forward', script: 'cat /proc/sys/net/ipv4/ip_forward' });
     }
@@ -107,6 +111,22 @@ export function hostObservations(cluster: Cluster, host: string): Observation[] 
     if (realServer.gateway) out.push({ key: 'route', command: 'ip -4 route show default', script: 'ip -4 route show default' });
   }
   return out;
+}
+
+/**
+ * The manager's own reading of its configuration: `keepalived --config-test`, or ldirectord parsing
+ * ldirectord.cf (any action parses it first; `status` changes nothing). Heartbeat has no such check.
+ */
+export function configTestObservation(cluster: Cluster): Observation | undefined {
+  if (cluster.manager === 'keepalived') {
+    const command = `keepalived --config-test -f ${KEEPALIVED_CONF}`;
+    return { key: 'config-test', command, script: `${command} 2>&1` };
+  }
+  if (cluster.manager === 'heartbeat' && cluster.ldirectord?.enabled !== false) {
+    const command = `ldirectord ${LDIRECTORD_CF} status`;
+    return { key: 'config-test', command, script: `${command} 2>&1` };
+  }
+  return undefined;
 }
 
 /** An HTTP GET a host sends during verify. */

@@ -23,6 +23,7 @@ interface Lab {
   pages: Record<string, { index?: Output; check?: Output }>;
   viaVip: (n: number) => Output;
   arp: Record<string, string>;
+  configTest?: string;
 }
 
 function healthyLab(): Lab {
@@ -66,6 +67,7 @@ describe('provision verify: the checks', () => {
         } else if (key === 'ipvs') stdout = (lab.tables[host] ?? []).join('\n') + '\n';
         else if (key === 'processes') stdout = ['/sbin/init', ...(lab.processes[host] ?? [])].join('\n') + '\n';
         else if (key === 'boot') stdout = 'heartbeat enabled\nldirectord disabled\n';
+        else if (key === 'config-test') stdout = lab.configTest ?? (lab.holders.includes(host) ? 'ldirectord for /etc/ha.d/ldirectord.cf is running with pid: 1234\n' : 'ldirectord is stopped for /etc/ha.d/ldirectord.cf\n');
         else if (key === 'arp') stdout = lab.arp[host]!;
         else if (key.startsWith('get ')) {
           const server = key.includes('10.213.2.252') ? 'web1' : 'web2';
@@ -97,6 +99,8 @@ describe('provision verify: the checks', () => {
       'IPVS table lvs-backup',
       'failover manager lvs-master',
       'failover manager lvs-backup',
+      'config test lvs-master',
+      'config test lvs-backup',
       'real server VIP web1',
       'real server ARP web1',
       'real server VIP web2',
@@ -167,6 +171,14 @@ describe('provision verify: the checks', () => {
     expect(find(results, 'through the VIP', 'tcp_10.213.2.254_80').detail).toContain('web1 answered 3 times, expected about 2.0');
   });
 
+  it("fails a director whose manager cannot read its own file", () => {
+    const lab = healthyLab();
+    lab.configTest = 'Error [1234] reading file /etc/ha.d/ldirectord.cf at line 12: Unknown scheduler: rrr\n';
+    const results = evaluate(cluster, plan, observe(lab));
+    expect(find(results, 'config test', 'lvs-backup')).toMatchObject({ status: 'fail', detail: 'ldirectord cannot read ldirectord.cf' });
+    expect(find(results, 'config test', 'lvs-backup').evidence[0]).toMatchObject({ command: 'ldirectord /etc/ha.d/ldirectord.cf status', output: lab.configTest.trimEnd() });
+  });
+
   it('names a host it cannot reach, and judges the others on what they showed', () => {
     const results = evaluate(cluster, plan, observe(healthyLab(), { 'lvs-backup': 'connection refused' }));
     expect(failures(results)).toEqual(['reachable lvs-backup: cannot be reached: connection refused']);
@@ -201,6 +213,7 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
         } else if (key === 'ipvs') stdout = rules.join('\n') + '\n';
         else if (key === 'processes') stdout = '/usr/sbin/keepalived --dont-fork\n';
         else if (key === 'boot') stdout = 'keepalived enabled\n';
+        else if (key === 'config-test') stdout = '';
         else if (key === 'arptables') stdout = arptables(own[host]!, mangle || host === 'server3');
         else if (key.startsWith('get ')) stdout = `${key.includes('.3:') ? 'server3' : 'server4'}\n@@status 200\n`;
         out.set(key, { stdout, exitCode: 0 });
