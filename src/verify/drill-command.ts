@@ -252,12 +252,15 @@ class Drill {
     const line = ipvsadmRules(ipvsServices(this.cluster)).map((a) => a.join(' ')).find((l) => l.includes(` -r ${server.address}:`))!;
     const inTable = async () => parseIpvsRules(await this.exec(active, 'ipvsadm -Sn')).includes(line);
     const bound = realServerRemovalBound(this.cluster, service);
+    // Measured from the moment the stop (and the start) was sent.
     const t0 = Date.now();
     await this.exec(server.host!, serviceScript(daemon, 'stop'));
-    const removed = await this.until(bound + SLACK_SECONDS, async () => !(await inTable()));
-    await this.exec(server.host!, serviceScript(daemon, 'start'));
+    const removedAfter = await this.until(bound + SLACK_SECONDS, async () => !(await inTable()));
+    const removed = removedAfter === undefined ? undefined : (Date.now() - t0) / 1000;
     const t1 = Date.now();
-    const back = await this.until(bound + SLACK_SECONDS, inTable);
+    await this.exec(server.host!, serviceScript(daemon, 'start'));
+    const backAfter = await this.until(bound + SLACK_SECONDS, inTable);
+    const back = backAfter === undefined ? undefined : (Date.now() - t1) / 1000;
     const ok = removed !== undefined && removed <= bound + 2 * (POLL_MS / 1000) + 1 && back !== undefined;
     this.report({
       check: 'drill realserver',
@@ -266,7 +269,7 @@ class Drill {
       detail: [
         `${daemon} stopped: ${removed === undefined ? `still in ${active}'s table after ${bound + SLACK_SECONDS} s` : `out of ${active}'s table after ${removed.toFixed(1)} s (bound ${bound} s)`}`,
         `started again: ${back === undefined ? 'not back in the table' : `back after ${back.toFixed(1)} s`}`,
-        this.outage(t0, t1 + (back ?? 0) * 1000, client),
+        this.outage(t0, Date.now(), client),
       ].join('; '),
       evidence: [],
     });
@@ -290,11 +293,14 @@ class Drill {
       how = await this.crash(active);
     }
     const detection = detectionBound(this.cluster);
+    // Both measured from the fault: when the backup held the VIP, when its table was complete.
     let vipMoved: number | undefined;
-    const takeover = await this.until(detection + SLACK_SECONDS, async () => {
+    let takeover: number | undefined;
+    await this.until(detection + SLACK_SECONDS, async () => {
       const state = (await this.directorStates()).get(backup)!;
       if (state.holds && vipMoved === undefined) vipMoved = (Date.now() - t0) / 1000;
-      return state.holds && state.table;
+      if (state.holds && state.table) takeover = (Date.now() - t0) / 1000;
+      return takeover !== undefined;
     });
     const t1 = Date.now();
     this.report({

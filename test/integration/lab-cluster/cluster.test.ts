@@ -3,9 +3,10 @@
 // programs take what the roles wrote: heartbeat holds the VIP on lvs-master, ldirectord programs
 // IPVS there exactly as the cluster description says, requests from the client (with curl from the
 // lab's mirror: the client role) to the VIP reach both real servers in turn, each naming itself on
-// its index page (the realserver role); the VIP and the service move to lvs-backup when
-// lvs-master's heartbeat stops and come back after. A second run changes nothing; a run killed
-// half-way converges when run again.
+// its index page (the realserver role). provision verify passes on it, drain/undrain take web2 out
+// and back, and provision drill causes real faults (nginx stops, heartbeat stops, lvs-master's VM
+// is killed, the heartbeat link is cut) and measures them. A second run changes nothing; a run
+// killed half-way converges when run again.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
