@@ -112,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--from <host>', 'the inventory host that sends requests through the VIP (default: the first host of the group clients)')
     .option('-v, --verbose', 'the evidence of every step', count, 0)
     .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
+    .option('--html <file>', "write the drill's report to FILE: one self-contained HTML page (opens offline) with its timeline")
     .action(async (flags: DrillFlags) => {
       verbosity = flags.verbose;
       const { drillCommand } = await import('../verify/drill-command.ts');
@@ -126,6 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keep', 'leave the lab up at the end', false)
     .option('--faults <list>', "the drill's faults (see provision drill), or none", undefined)
     .option('--cluster <name>', 'allow the drill on hosts that are not the lab: the cluster name')
+    .option('--html <file>', "write the drill's report to FILE: one self-contained HTML page (opens offline) with its timeline")
     .option('-e, --extra-vars <vars>', 'as for a run: key=value, @file.yml or a YAML/JSON object (repeatable)', collect, [])
     .option('-v, --verbose', 'more output', count, 0)
     .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)

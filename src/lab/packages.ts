@@ -83,7 +83,8 @@ export const LAB_TOOLS: readonly MachineTool[] = ['ip', 'unshare', 'ssh-keygen',
  * What the tests need from Debian besides every lab tool: sshd for the connector and runner tests;
  * dash and busybox to run every generated script under both; sudo for the become tests; curl, make,
  * gcc and the archivers for the source-build test; keepalived, the judge of the keepalived role's
- * files (keepalived --config-test); tmux to watch the live view as a terminal shows it; vagrant for
+ * files (keepalived --config-test); tmux to watch the live view as a terminal shows it; chromium
+ * (headless) to render the drill's HTML report as a browser shows it; vagrant for
  * the Vagrantfile's validation; ansible-core, which runs the bench's Ansible twin (its test checks
  * that the twin and our playbook agree). Installed by `npm test` (scripts/install-machine-packages.ts).
  */
@@ -105,6 +106,7 @@ export const TEST_PACKAGES = [
   'iptables',
   'keepalived',
   'tmux',
+  'chromium',
   'vagrant',
   'ansible-core',
 ] as const;

@@ -33,7 +33,8 @@ describe("the README's commands", () => {
     expect(packageJson.scripts.pretest).toBe('tsx scripts/install-machine-packages.ts');
     const wanted = testMachinePackages();
     for (const name of [...TEST_PACKAGES, ...Object.values(MACHINE_TOOLS)]) expect(wanted).toContain(name);
-    // tmux watches the live view; keepalived judges the keepalived role's files; sshd serves the connector tests
-    for (const name of ['tmux', 'keepalived', 'openssh-server', 'docker.io', 'qemu-system-x86']) expect(wanted).toContain(name);
+    // tmux watches the live view; chromium renders the drill's HTML report; keepalived judges the
+    // keepalived role's files; sshd serves the connector tests
+    for (const name of ['tmux', 'chromium', 'keepalived', 'openssh-server', 'docker.io', 'qemu-system-x86']) expect(wanted).toContain(name);
   });
 });
