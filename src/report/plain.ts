@@ -84,6 +84,7 @@ export class PlainReporter implements Reporter {
         break;
       case 'host-step':
       case 'host-done':
+      case 'drill-timeline':
         break;
     }
   }

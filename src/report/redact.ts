@@ -48,7 +48,8 @@ export class Redactor {
     return d;
   }
 
-  private deep(value: unknown): unknown {
+  /** A deep copy of any plain data (a report's content) with every string redacted. */
+  deep(value: unknown): unknown {
     if (typeof value === 'string') return this.text(value);
     if (Array.isArray(value)) return value.map((v) => this.deep(v));
     if (value && typeof value === 'object') {

@@ -2,6 +2,7 @@
 // and the recap are built from them alone, and every event passes the secret redactor first.
 import type { FileDiff } from '../core/operation.ts';
 import type { CheckResult } from '../verify/result.ts';
+import type { DrillTimeline } from '../verify/timeline.ts';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
@@ -40,7 +41,9 @@ export type RunEvent =
   | { type: 'recap'; hosts: RecapRow[]; interrupted: boolean; exitCode: number; durationMs: number }
   /** provision verify: one check of the live cluster, with its evidence */
   | ({ type: 'check' } & CheckResult)
-  | { type: 'check-summary'; cluster: string; passed: number; failed: number; exitCode: number; durationMs: number };
+  | { type: 'check-summary'; cluster: string; passed: number; failed: number; exitCode: number; durationMs: number }
+  /** provision drill: what it saw over time (the HTML report's timeline), before its summary */
+  | ({ type: 'drill-timeline' } & DrillTimeline);
 
 export interface RecapRow {
   host: string;

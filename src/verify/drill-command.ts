@@ -5,9 +5,10 @@
 // up). The pure part is drill.ts.
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
+import { quote } from '../core/shell.ts';
 import { hostConnectors } from '../cli/connections.ts';
 import { ipvsadmRules, ipvsServices } from '../cluster/ipvs.ts';
-import { ipvsOwner, type Cluster } from '../cluster/model.ts';
+import { heartbeatNodeName, ipvsOwner, type Cluster, type VirtualService } from '../cluster/model.ts';
 import { ConnectionError, type Connector } from '../connectors/connector.ts';
 import { loadInventory } from '../inventory/load.ts';
 import type { Inventory, InventoryHost } from '../inventory/model.ts';
@@ -26,6 +27,7 @@ import {
   outageOf,
   realServerRemovalBound,
   sampleCollector,
+  serversByFirstLine,
   serviceScript,
   splitDirectorState,
   streamScript,
@@ -33,9 +35,11 @@ import {
   type FaultName,
   type Sample,
 } from './drill.ts';
+import { directUrl, fetchScript, parseFetch } from './observe.ts';
 import { parseAddresses, parseIpvsRules } from './parse.ts';
 import { checkReporter } from './reporter.ts';
 import type { CheckResult } from './result.ts';
+import type { DrillTimeline, TimelineDirectors, TimelineFault } from './timeline.ts';
 
 export interface DrillFlags {
   inventory?: string;
@@ -43,6 +47,8 @@ export interface DrillFlags {
   faults?: string;
   from?: string;
   json?: string;
+  /** where to write the HTML report with the drill's timeline */
+  html?: string;
   verbose: number;
 }
 
@@ -84,9 +90,16 @@ export async function drillCommand(flags: DrillFlags, defaultInventory: string):
   });
   const drill = new Drill(inventory, cluster, connect, report);
   try {
-    await drill.perform(faults, client, vipUrl(service));
+    await drill.perform(faults, client, service);
   } finally {
     await drill.close();
+  }
+  const timeline = drill.timeline(client, service, started, results);
+  events.emit({ type: 'drill-timeline', ...timeline });
+  if (flags.html !== undefined) {
+    const { writeDrillReport } = await import('./report-html.ts');
+    // The page shows hosts' output: secrets are masked in it as in every other report.
+    await writeDrillReport(flags.html, new Redactor(inventory.secrets).deep(timeline) as DrillTimeline);
   }
   const failed = results.filter((r) => r.status === 'fail').length;
   const exitCode = failed > 0 ? 2 : 0;
@@ -106,6 +119,10 @@ function parseFaults(text: string | undefined): FaultName[] {
 class Drill {
   private readonly connectors = new Map<string, Connector>();
   private readonly samples: Sample[] = [];
+  private readonly readings: TimelineDirectors[] = [];
+  private readonly faults: TimelineFault[] = [];
+  /** which real server answered, by the first line of its index page (empty when pages are alike) */
+  private serverOfLine = new Map<string, string>();
   private readonly expectedRules: string[];
 
   constructor(
@@ -156,6 +173,8 @@ class Drill {
         }
       }),
     );
+    const all = [...states];
+    this.readings.push({ at: Date.now(), holders: all.filter(([, s]) => s.holds).map(([d]) => d), unreachable: all.filter(([, s]) => !s.reachable).map(([d]) => d) });
     return states;
   }
 
@@ -176,7 +195,44 @@ class Drill {
     return { active: holders[0]!, backup: this.cluster.directors.find((d) => d !== holders[0]) };
   }
 
-  async perform(faults: FaultName[], client: string | undefined, url: string): Promise<void> {
+  /** What the drill saw, for its report. */
+  timeline(client: string | undefined, service: VirtualService, startedAt: number, checks: CheckResult[]): DrillTimeline {
+    return {
+      cluster: this.cluster.name,
+      vip: service.vip,
+      url: vipUrl(service),
+      ...(client === undefined ? {} : { client }),
+      directors: [...this.cluster.directors],
+      realServers: service.realservers.map((r) => r.name),
+      startedAt,
+      endedAt: Date.now(),
+      requests: this.samples.map((s) => {
+        const server = s.firstLine === undefined ? undefined : this.serverOfLine.get(s.firstLine);
+        return server === undefined ? { at: s.at, ok: s.ok } : { at: s.at, ok: s.ok, server };
+      }),
+      directorReadings: [...this.readings],
+      faults: [...this.faults],
+      checks: [...checks],
+    };
+  }
+
+  /**
+   * Reads each real server's index page directly (from the client, or from a director for NAT, as
+   * verify does), so that the stream's answers can be told apart by their first line.
+   */
+  private async learnPages(service: VirtualService, client: string | undefined): Promise<void> {
+    const from = client !== undefined && service.forwarding !== 'nat' ? client : this.cluster.directors[0]!;
+    const pages = await Promise.all(
+      service.realservers.map(async (server) => {
+        const fetched = parseFetch(await this.exec(from, fetchScript(directUrl(service, server, '/'))).catch(() => ''));
+        return { server: server.name, page: fetched.status >= 200 && fetched.status < 400 ? fetched.body : undefined };
+      }),
+    );
+    this.serverOfLine = serversByFirstLine(pages);
+  }
+
+  async perform(faults: FaultName[], client: string | undefined, service: VirtualService): Promise<void> {
+    const url = vipUrl(service);
     const before = await this.activeDirector();
     if (before === undefined) {
       this.report({ check: 'drill', subject: this.cluster.name, status: 'fail', detail: 'not one director holds the VIP before the drill: run provision verify and repair the cluster first', evidence: [] });
@@ -186,6 +242,7 @@ class Drill {
     const streamEnded = new Promise<void>((resolve) => (stopStream = resolve));
     let stream: Promise<unknown> = Promise.resolve();
     if (client !== undefined) {
+      await this.learnPages(service, client);
       const collect = sampleCollector(() => Date.now(), this.samples);
       stream = (await this.host(client)).run(streamScript(url, STREAM_MAX_SECONDS), { keepStdinOpenUntil: streamEnded, timeoutMs: 0, onStdout: collect }).catch(() => undefined);
       // The first answers show the stream works before any fault.
@@ -262,6 +319,17 @@ class Drill {
     await this.exec(server.host!, serviceScript(daemon, 'start'));
     const backAfter = await this.until(bound + SLACK_SECONDS, inTable);
     const back = backAfter === undefined ? undefined : (Date.now() - t1) / 1000;
+    // For a real server, noticing it and taking it out of the table are one step of the manager's.
+    const outAt = removed === undefined ? undefined : t0 + removed * 1000;
+    this.faults.push({
+      name: 'realserver',
+      subject: server.name,
+      what: `${daemon} stopped on ${server.host}`,
+      sentAt: t0,
+      ...(outAt === undefined ? {} : { detectedAt: outAt, tookOverAt: outAt }),
+      undoneAt: t1,
+      ...(back === undefined ? {} : { settledAt: t1 + back * 1000 }),
+    });
     const ok = removed !== undefined && removed <= bound + 2 * (POLL_MS / 1000) + 1 && back !== undefined;
     this.report({
       check: 'drill realserver',
@@ -294,22 +362,44 @@ class Drill {
       how = await this.crash(active);
     }
     const detection = detectionBound(this.cluster);
-    // Both measured from the fault: when the backup held the VIP, when its table was complete.
+    // All measured from the fault: when the backup noticed (heartbeat declared the peer dead; a VRRP
+    // backup takes the VIP the moment it decides), when it held the VIP, when its table was complete.
+    let declaredDead: number | undefined;
     let vipMoved: number | undefined;
     let takeover: number | undefined;
     await this.until(detection + SLACK_SECONDS, async () => {
-      const state = (await this.directorStates()).get(backup)!;
+      const [states, dead] = await Promise.all([this.directorStates(), declaredDead === undefined ? this.peerDeclaredDead(backup, active) : Promise.resolve(true)]);
+      const state = states.get(backup)!;
+      if (dead && declaredDead === undefined) declaredDead = (Date.now() - t0) / 1000;
       if (state.holds && vipMoved === undefined) vipMoved = (Date.now() - t0) / 1000;
       if (state.holds && state.table) takeover = (Date.now() - t0) / 1000;
       return takeover !== undefined;
     });
     const t1 = Date.now();
+    const heartbeat = this.cluster.manager === 'heartbeat';
+    const detected = heartbeat ? declaredDead : vipMoved;
+    const record: TimelineFault = {
+      name: fault,
+      subject: active,
+      what: how,
+      sentAt: t0,
+      ...(detected === undefined ? {} : { detectedAt: t0 + detected * 1000 }),
+      ...(takeover === undefined ? {} : { tookOverAt: t0 + takeover * 1000 }),
+    };
+    this.faults.push(record);
     this.report({
       check,
       subject: active,
       status: takeover === undefined ? 'fail' : 'pass',
       detail: [
         how,
+        heartbeat
+          ? declaredDead === undefined
+            ? `detection: ${backup}'s heartbeat never declared ${active} dead (cl_status nodestatus)`
+            : `detection: ${backup}'s heartbeat declared ${active} dead after ${declaredDead.toFixed(1)} s`
+          : vipMoved === undefined
+            ? `detection: ${backup} did not take over`
+            : `detection: ${backup} took the master's part after ${vipMoved.toFixed(1)} s`,
         vipMoved === undefined ? `${backup} did not take the VIP within ${detection + SLACK_SECONDS} s` : `${backup} held the VIP after ${vipMoved.toFixed(1)} s`,
         takeover === undefined ? `its IPVS table was not complete` : `its IPVS table was complete after ${takeover.toFixed(1)} s`,
         this.outage(t0, t1, client),
@@ -333,6 +423,8 @@ class Drill {
       stayed = states.get(backup)!.holds && !states.get(active)!.holds;
     }
     const ok = wantBack ? settled !== undefined : stayed;
+    record.undoneAt = t2;
+    if (settled !== undefined) record.settledAt = t2 + settled * 1000;
     this.report({
       check: 'drill failback',
       subject: active,
@@ -350,6 +442,18 @@ class Drill {
       ].join('; '),
       evidence: [],
     });
+  }
+
+  /**
+   * Whether heartbeat on `backup` has declared `peer` dead (`cl_status nodestatus`, heartbeat's own
+   * client): the end of the detection window. Other managers have no such moment apart from taking
+   * the VIP, so this is false for them.
+   */
+  private async peerDeclaredDead(backup: string, peer: string): Promise<boolean> {
+    if (this.cluster.manager !== 'heartbeat') return false;
+    const node = heartbeatNodeName(this.cluster, peer);
+    const out = await this.exec(backup, `cl_status nodestatus ${quote(node)} 2>/dev/null || true`).catch(() => '');
+    return out.trim() === 'dead';
   }
 
   /** Kills a lab VM, or reboots another host at once; what was done. */
@@ -418,6 +522,16 @@ class Drill {
     // After a split brain the client may still send to the director that gave the VIP up (its ARP
     // cache): how long until it is served again is part of the cost.
     const served = healed === undefined ? undefined : await this.untilServed(client, 2 * SLACK_SECONDS, settledHolder);
+    // The split brain is what this fault is expected to cause: its "detection" is when it appeared.
+    this.faults.push({
+      name: 'link',
+      subject: backup,
+      what: `${links.join(', ')} down on ${backup}`,
+      sentAt: t0,
+      ...(split === undefined ? {} : { detectedAt: t0 + split * 1000 }),
+      undoneAt: t1,
+      ...(healed === undefined ? {} : { settledAt: t1 + healed * 1000 }),
+    });
     this.report({
       check: 'drill split brain (link cut)',
       subject: backup,

@@ -84,7 +84,8 @@ export function heartbeatOnlyLinks(cluster: Cluster): string[] {
 
 /**
  * The client's request stream: a new connection to `url` every `intervalMs`, each printed as
- * `req STATUS` (000: no answer within a second), until its stdin ends or `maxSeconds` pass.
+ * `req STATUS FIRSTLINE` (000: no answer within a second; the first non-blank line of the page, up
+ * to 120 characters, tells which real server answered), until its stdin ends or `maxSeconds` pass.
  */
 export function streamScript(url: string, maxSeconds: number, intervalMs = 100): string {
   const fetch = fetchScript(url, 1);
@@ -94,7 +95,8 @@ export function streamScript(url: string, maxSeconds: number, intervalMs = 100):
     provision_r=$( { ${fetch}
 } 2>/dev/null </dev/null )
     case $provision_r in (*'@@status '*) provision_s=\${provision_r##*@@status } ;; (*) provision_s=000 ;; esac
-    printf 'req %s\\n' "$(printf '%s' "$provision_s" | head -n 1)"
+    provision_b=$(printf '%s\\n' "$provision_r" | tr -d '\\r' | sed -n '/^@@status /q; /[^[:space:]]/{p;q;}' | cut -c1-120)
+    printf 'req %s %s\\n' "$(printf '%s' "$provision_s" | head -n 1)" "$provision_b"
     sleep ${(intervalMs / 1000).toFixed(1)}
   done ) &
 provision_loop=$!
@@ -111,9 +113,11 @@ export interface Sample {
   /** when the controller read the line, ms */
   at: number;
   ok: boolean;
+  /** the first non-blank line of the page that answered */
+  firstLine?: string;
 }
 
-/** Reads `req STATUS` lines as they come. */
+/** Reads `req STATUS FIRSTLINE` lines as they come. */
 export function sampleCollector(now: () => number, into: Sample[]): (chunk: string) => void {
   let buffer = '';
   return (chunk) => {
@@ -122,8 +126,11 @@ export function sampleCollector(now: () => number, into: Sample[]): (chunk: stri
     while ((newline = buffer.indexOf('\n')) !== -1) {
       const line = buffer.slice(0, newline).trim();
       buffer = buffer.slice(newline + 1);
-      const m = /^req (\d{3})$/.exec(line);
-      if (m) into.push({ at: now(), ok: Number(m[1]) >= 200 && Number(m[1]) < 400 });
+      const m = /^req (\d{3})(?: (.*))?$/.exec(line);
+      if (!m) continue;
+      const ok = Number(m[1]) >= 200 && Number(m[1]) < 400;
+      const firstLine = m[2]?.trim();
+      into.push(ok && firstLine ? { at: now(), ok, firstLine } : { at: now(), ok });
     }
   };
 }
@@ -145,6 +152,22 @@ export function outageOf(samples: readonly Sample[], from: number, to: number): 
   const before = first > 0 ? window[first - 1]!.at : from;
   const after = last + 1 < window.length ? window[last + 1]!.at : to;
   return { requests: window.length, failed: failedIndexes.length, durationMs: after - before };
+}
+
+/** The first non-blank line of a page, as the stream prints it: what tells the real servers apart. */
+export function firstLineOf(page: string): string | undefined {
+  const line = page.split('\n').map((l) => l.replace(/\r$/, '').trim()).find((l) => l !== '');
+  return line === undefined ? undefined : line.slice(0, 120);
+}
+
+/**
+ * Which real server answered, by the first line of its own index page: a map from that line to the
+ * server's name, or an empty map when two pages begin alike (or one could not be read).
+ */
+export function serversByFirstLine(pages: ReadonlyArray<{ server: string; page: string | undefined }>): Map<string, string> {
+  const lines = pages.map((p) => (p.page === undefined ? undefined : firstLineOf(p.page)));
+  const distinct = lines.every((line, i) => line !== undefined && lines.indexOf(line) === i);
+  return distinct ? new Map(pages.map((p, i) => [lines[i]!, p.server])) : new Map();
 }
 
 /** `ip -o -4 addr show; echo @@ipvs; ipvsadm -Sn`: what the pollers read on a director. */

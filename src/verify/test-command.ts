@@ -19,6 +19,8 @@ export interface TestFlags {
   faults?: string;
   /** confirms a drill on hosts that are not the lab's */
   cluster?: string;
+  /** where the drill writes its HTML report */
+  html?: string;
   verbose: number;
   forks: number;
   extraVars: string[];
@@ -98,7 +100,7 @@ export async function testCommand(playbook: string, flags: TestFlags, defaultInv
     if (flags.faults !== 'none' && (everyHostIsLab || flags.cluster === cluster.name)) {
       say('drill');
       const { drillCommand } = await import('./drill-command.ts');
-      const drilled = await drillCommand({ inventory: inventoryFile, cluster: cluster.name, ...(flags.faults ? { faults: flags.faults } : {}), verbose: flags.verbose }, defaultInventory);
+      const drilled = await drillCommand({ inventory: inventoryFile, cluster: cluster.name, ...(flags.faults ? { faults: flags.faults } : {}), ...(flags.html ? { html: flags.html } : {}), verbose: flags.verbose }, defaultInventory);
       results.push({ stage: 'drill', exitCode: drilled, detail: drilled === 0 ? 'every fault was handled as described' : 'a drill failed (above)' });
     } else if (flags.faults !== 'none') {
       results.push({ stage: 'drill', exitCode: 0, detail: `skipped: the hosts are not all the lab's; name the cluster (--cluster ${cluster.name}) to drill them` });

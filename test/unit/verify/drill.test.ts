@@ -14,7 +14,9 @@ import {
   heartbeatOnlyLinks,
   outageOf,
   realServerRemovalBound,
+  firstLineOf,
   sampleCollector,
+  serversByFirstLine,
   streamScript,
   type Sample,
 } from '../../../src/verify/drill.ts';
@@ -48,9 +50,16 @@ describe('drill: the pure part', () => {
     expect(outageOf(samples, 3200, 4000)).toEqual({ requests: 2, failed: 0, durationMs: 0 });
     const lines: Sample[] = [];
     const collect = sampleCollector(() => 7, lines);
-    collect('req 200\nreq 0');
-    collect('00\nnoise\n');
-    expect(lines).toEqual([{ at: 7, ok: true }, { at: 7, ok: false }]);
+    collect('req 200 web1\nreq 0');
+    collect('00 \nnoise\nreq 200 \n');
+    expect(lines).toEqual([{ at: 7, ok: true, firstLine: 'web1' }, { at: 7, ok: false }, { at: 7, ok: true }]);
+  });
+
+  it('tells the real servers apart by the first line of their index pages, only when those differ', () => {
+    expect(serversByFirstLine([{ server: 'web1', page: '\n  web1 \r\nmore' }, { server: 'web2', page: 'web2\n' }])).toEqual(new Map([['web1', 'web1'], ['web2', 'web2']]));
+    expect(serversByFirstLine([{ server: 'web1', page: 'Welcome\nweb1' }, { server: 'web2', page: 'Welcome\nweb2' }]).size).toBe(0);
+    expect(serversByFirstLine([{ server: 'web1', page: 'web1' }, { server: 'web2', page: undefined }]).size).toBe(0);
+    expect(firstLineOf('x'.repeat(200))).toHaveLength(120);
   });
 
   describe('the client stream', () => {
@@ -78,8 +87,9 @@ describe('drill: the pure part', () => {
       const code = await new Promise((resolve) => child.on('close', resolve));
       expect(code).toBe(0);
       const statuses = out.trim().split('\n');
-      expect(statuses.every((l) => /^req \d{3}$/.test(l))).toBe(true);
-      expect(statuses.filter((l) => l === 'req 200').length).toBeGreaterThanOrEqual(4);
+      // Each line: the status, and the first line of the page (what tells the real servers apart).
+      expect(statuses.every((l) => /^req (200 web1|000 ?)$/.test(l)), out).toBe(true);
+      expect(statuses.filter((l) => l === 'req 200 web1').length).toBeGreaterThanOrEqual(4);
       expect(statuses.at(-1)).toBe('req 000');
     });
   });
