@@ -25,12 +25,12 @@ import { acquireLabLock } from './lock.ts';
 import { ensureMirror, MIRROR_PORT, startMirrorServer } from './mirror.ts';
 import { addGuardRoutes, checkSubnetsFree, createBridge, ensureFirewallRule, firewallOpenings } from './network.ts';
 import { checkCacheLocation, hostDir, labPaths, type LabPaths } from './paths.ts';
-import { isRunning, killProcess } from './processes.ts';
+import { isRunning, killProcess, processStartTime } from './processes.ts';
 import { describeResource, findLeftovers, releaseAll, type DriverRegistry, type ReleaseContext } from './release.ts';
 import { ensureRootfs, rootfsCurrent } from './rootfs.ts';
 import { labSubnets, planLab, type LabBridge, type LabHost, type LabKind, type LabPlan } from './settings.ts';
 import { sshBanner } from './ssh-check.ts';
-import { StateFile, type HostState, type LabResource } from './state.ts';
+import { labInUse, StateFile, type HostState, type LabResource } from './state.ts';
 import { poll } from './wait.ts';
 
 export interface LabOptions {
@@ -160,6 +160,11 @@ export async function labUp(options: LabOptions): Promise<LabUpResult> {
         hosts: {},
       });
     state.state.inventory = inventoryFile;
+    // A lab up again from another process (a drill restarting a VM) keeps its user while it runs.
+    if (!(await labInUse(state.state))) {
+      const startTime = await processStartTime(process.pid);
+      if (startTime !== undefined) state.state.user = { pid: process.pid, startTime };
+    }
     await state.save();
     const context: LabContext = { paths, bridges: plan.bridges, log };
     const recordLabWide = (resource: LabResource) => state.record(undefined, resource);

@@ -4,6 +4,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { isRunning } from './processes.ts';
 import type { LabBridge, LabHost, LabKind } from './settings.ts';
 
 export type LabResource =
@@ -47,6 +48,16 @@ export interface LabState {
   /** lab-wide resources (bridges, mirror server, firewall openings), in creation order */
   resources: LabResource[];
   hosts: Record<string, HostState>;
+  /**
+   * The process that uses the lab: the one that brought it up, or the first `lab up` after that
+   * one ended. Cleanups of a lab left up by an ended run (CI's) leave a lab whose user still runs.
+   */
+  user?: { pid: number; startTime: string };
+}
+
+/** Whether the process that uses the lab still runs (false when none is recorded). */
+export async function labInUse(state: LabState): Promise<boolean> {
+  return state.user !== undefined && (await isRunning(state.user.pid, state.user.startTime));
 }
 
 /**

@@ -3,7 +3,6 @@
 // the timeline with its lanes and the failover window; its screenshot is a drawn page, not a blank
 // one; and the page fetches nothing: a local HTTP server counts what a page asks of it, and the
 // report's Content-Security-Policy is shown to block what a page without it would fetch.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -12,47 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDrillReport, writeDrillReport } from '../../../src/verify/report-html.ts';
+import { CHROMIUM, chromium } from '../../support/chromium.ts';
 import { fixtureTimeline } from '../../support/drill-timeline.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const START_LIMIT_MS = 30_000;
-// Under CI the test command's pretest has installed it: its absence is a failure there, not a skip.
-const skipReason = existsSync(CHROMIUM) || process.env.CI === 'true' ? undefined : `no ${CHROMIUM} (npm test installs Debian's chromium package)`;
-
-/** Runs headless Chromium on a page with a fresh profile; its stdout. Killed (its whole process group) after 30 s. */
-async function chromium(dir: string, page: string, extra: string[]): Promise<string> {
-  const profile = await mkdtemp(path.join(dir, 'profile-'));
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${profile}`,
-    ...extra,
-    `file://${page}`,
-  ];
-  const child = spawn(CHROMIUM, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: profile } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    process.kill(-child.pid!, 'SIGKILL');
-  }, START_LIMIT_MS);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).finally(() => clearTimeout(timer));
-  if (timedOut) throw new Error(`chromium did not finish within ${START_LIMIT_MS / 1000} s (killed): ${stderr.slice(-2000)}`);
-  if (code !== 0) throw new Error(`chromium exited with ${code}: ${stderr.slice(-2000)}`);
-  return stdout;
-}
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -60,6 +20,9 @@ function pngSize(png: Buffer): { width: number; height: number } {
   expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
+
+// Under CI the test command's pretest has installed it: its absence is a failure there, not a skip.
+const skipReason = existsSync(CHROMIUM) || process.env.CI === 'true' ? undefined : `no ${CHROMIUM} (npm test installs Debian's chromium package)`;
 
 describe.skipIf(skipReason !== undefined)(`the drill's HTML report in headless Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let dir: string;
