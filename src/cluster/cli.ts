@@ -1,7 +1,9 @@
-// `provision lint --inventory FILE`: the cluster lint on the command line, and the same check
-// before every provisioning run (lintBeforeRun). Findings go to stdout, one per line
+// `provision lint [playbook] --inventory FILE`: the cluster lint on the command line, and the same
+// check before every provisioning run (lintBeforeRun). Findings go to stdout, one per line
 // (`file:line:col: error [rule-id] message`) with the rule's reason indented below; errors make the
-// command fail (exit 1, through the program's handling of UserError), warnings do not.
+// command fail (exit 1, through the program's handling of UserError), warnings do not. Given a
+// playbook, lint also loads its roles as a run does and stops where a run would stop before
+// contacting any host: a cluster role with an inventory that has no cluster: section.
 //
 // Lint runs without the secrets (in CI): an `!env` variable that is not set is a warning here
 // (env-unset) and its value is unknown, checked as far as it can be without it; a run, which lints
@@ -10,6 +12,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import type { Inventory } from '../inventory/model.ts';
+import { throwProblems } from '../inventory/problems.ts';
 import type { UnsetEnv } from '../inventory/yaml-file.ts';
 import { formatFinding, hasErrors, lintClusters, lintSubject, ruleCatalogue, type LintFinding, type LintSubject } from './lint.ts';
 
@@ -63,13 +66,26 @@ export function lintBeforeRun(inventory: Pick<Inventory, 'cluster' | 'clusterSou
   reportFindings(lintInventories([inventory]), write);
 }
 
+/**
+ * What a run of the playbook with each inventory would refuse before contacting any host, found with
+ * the run's own loader and check (runner/play-roles.ts): a cluster role without a cluster: section.
+ */
+export async function playbookProblems(playbookFile: string, inventories: readonly Pick<Inventory, 'cluster' | 'file'>[]): Promise<UserError[]> {
+  // Loaded only for a playbook: the YAML loader and the roles (no transport, no lab code).
+  const [{ loadPlaybook }, { loadPlayRoles, missingClusterProblem }] = await Promise.all([import('../playbook/load.ts'), import('../runner/play-roles.ts')]);
+  const playbook = await loadPlaybook(playbookFile);
+  const roles = await loadPlayRoles(playbook);
+  return inventories.map((inventory) => missingClusterProblem(inventory, playbook, roles)).filter((problem): problem is UserError => problem !== undefined);
+}
+
 export function registerLintCommand(program: Command): void {
   program
     .command('lint')
     .description("check the inventory's cluster description across hosts (addresses, timings, ownership of the IPVS table...) before anything is touched")
+    .argument('[playbook]', 'also check that the inventory has what this playbook needs, as a run of it would (default: the inventory alone)')
     .option('-i, --inventory <file>', `inventory file; repeat it to check clusters that share a network against each other (default ${DEFAULT_INVENTORY})`, collect, [])
     .option('--rules', 'list the rules and exit', false)
-    .action(async (flags: LintFlags) => {
+    .action(async (playbookFile: string | undefined, flags: LintFlags) => {
       const print = (line: string) => process.stdout.write(`${line}\n`);
       if (flags.rules) {
         // The reason goes with each rule, as with each finding: a rule nobody understands gets switched off.
@@ -85,11 +101,17 @@ export function registerLintCommand(program: Command): void {
         if (!existsSync(file)) throw new UserError(`inventory file not found: ${file}`, {}, 'give one with --inventory FILE');
         inventories.push(await loadInventory(file, { onUnsetEnv: (unset) => unsetEnv.push(unset) }));
       }
+      const problems = playbookFile === undefined ? [] : await playbookProblems(playbookFile, inventories);
       const withoutCluster = inventories.filter((inventory) => inventory.cluster === undefined);
-      for (const inventory of withoutCluster) print(`${inventory.file}: no cluster: section, nothing to lint`);
+      if (problems.length === 0) for (const inventory of withoutCluster) print(`${inventory.file}: no cluster: section, nothing to lint`);
       // A file that several inventories share (their group_vars/all.yaml) is one finding, not one per inventory.
       const unsetOnce = [...new Map(unsetEnv.map((unset) => [`${unset.where.file}:${unset.where.line}:${unset.where.column}:${unset.variable}`, unset])).values()];
       const findings = [...unsetOnce.map(unsetEnvFinding), ...lintInventories(inventories)];
+      if (problems.length > 0) {
+        // The findings first, then the error a run of the playbook would stop on (exit 1).
+        for (const finding of findings) print(formatFinding(finding));
+        throwProblems(problems);
+      }
       reportFindings(findings, print);
       const linted = inventories.length - withoutCluster.length;
       if (linted > 0 || findings.length > 0) print(findings.length === 0 ? `lint: no findings (${count(linted, 'cluster')})` : `lint: ${count(findings.length, 'warning')}, no errors`);

@@ -19,7 +19,7 @@ import { runHostPlay, ExecutionError, type HostHandler, type HostTask, type Prob
 import { acquireHostLock, HostBusyError } from './lock.ts';
 import { forEachLimited } from './pool.ts';
 import { RecapCounter } from '../report/recap.ts';
-import { loadRole, roleSearchPath } from './roles.ts';
+import { loadPlayRoles, missingClusterProblem } from './play-roles.ts';
 import { selectByTags, unknownTagProblems, type TagFilter } from './tags.ts';
 import { strictVars } from './strict-vars.ts';
 
@@ -71,7 +71,9 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
   const limited = options.limit ? new Set(selectHosts(inventory, options.limit)) : null;
   // Roles are loaded (and every reference checked) before anything runs on any host.
   const roles = await loadPlayRoles(playbook);
-  checkClusterPresent();
+  // A cluster role without the inventory's cluster: section (`provision lint PLAYBOOK` says the same).
+  const missingCluster = missingClusterProblem(inventory, playbook, roles);
+  if (missingCluster) throw missingCluster;
   checkRoleVariables();
   checkTags();
   // The renderers learn from it that this is a check run ("would change", "CHECK MODE").
@@ -279,21 +281,6 @@ export async function runPlaybook(inventory: Inventory, playbook: Playbook, repo
    * touched: a value that would reach a target unchecked (from -e, play vars or the inventory)
    * stops the run here. Interpolation errors are left to the host's own play, which reports them.
    */
-  /** A role that configures the cluster needs the inventory's description of it (see Role.needsCluster). */
-  function checkClusterPresent(): void {
-    if (inventory.cluster !== undefined) return;
-    for (const play of playbook.plays) {
-      for (const ref of play.roles) {
-        if (!roles.get(ref.name)!.needsCluster) continue;
-        throw new UserError(
-          `the ${ref.name} role configures a cluster, but the inventory ${inventory.file} has no cluster: section`,
-          ref.source,
-          'describe the cluster under cluster: in the inventory (examples in inventory/*.yaml), or leave the cluster roles out of the playbook; no host was contacted',
-        );
-      }
-    }
-  }
-
   function checkRoleVariables(): void {
     const problems: UserError[] = [];
     const seen = new Set<string>();
@@ -416,17 +403,6 @@ function buildRoleTasks(role: Role, ctx: Parameters<Role['tasks']>[0], host: str
     }
   });
   return tasks as Task[];
-}
-
-async function loadPlayRoles(playbook: Playbook): Promise<Map<string, Role>> {
-  const roles = new Map<string, Role>();
-  const searchPath = roleSearchPath(playbook.file);
-  for (const play of playbook.plays) {
-    for (const ref of play.roles) {
-      if (!roles.has(ref.name)) roles.set(ref.name, await loadRole(ref.name, searchPath, ref.source));
-    }
-  }
-  return roles;
 }
 
 function isConnectionError(error: unknown): error is Error {

@@ -63,6 +63,8 @@ describe('the compiled CLI', { timeout: 600_000 }, () => {
     project = await makeProject({
       'inventory.yaml': LOCAL_INVENTORY,
       'client.yml': '- hosts: all\n  roles: [client]\n',
+      // lint PLAYBOOK loads the built-in roles (the compiled copies) to find the cluster roles
+      'cluster.yml': '- hosts: all\n  roles: [base, heartbeat]\n',
       // What the schemas refuse (the compiled CLI checks with the validators the build generated)
       'bad-inventory.yaml': 'all:\n  vars:\n    1bad: x\n  hosts:\n    web1: { adress: 10.0.0.1, port: "22", transport: sssh }\n    bad_name!: {}\n',
       'bad-cluster.yaml':
@@ -91,6 +93,8 @@ describe('the compiled CLI', { timeout: 600_000 }, () => {
       ...inventories.map((file) => ({ args: ['lint', '-i', `inventory/${file}`] })),
       { args: ['lint', '-i', 'inventory/nat-heartbeat.yaml', '-i', 'inventory/keepalived-dr-arptables.yaml'] },
       { args: ['lint', '-i', 'no-such-inventory.yaml'] },
+      { args: ['lint', '-i', 'inventory/vagrant.yaml', 'playbooks/site.yml'] },
+      { args: ['lint', '-i', 'inventory.yaml', 'cluster.yml'], inProject: true },
       ...['bad-inventory.yaml', 'bad-cluster.yaml', 'bad-role-variables.yaml'].map((file) => ({ args: ['lint', '-i', file], inProject: true })),
       { args: ['--no-such-option'] },
       { args: ['-i', 'inventory/piranha-nat.yaml', 'no-such-playbook.yml'] },
@@ -102,6 +106,8 @@ describe('the compiled CLI', { timeout: 600_000 }, () => {
       expect(fromDist, args.join(' ')).toEqual(fromSources);
       expect(fromDist.stderr, args.join(' ')).not.toMatch(/ERROR \(internal\)/);
       if (args.some((arg) => arg.startsWith('bad-'))) expect(fromDist.stderr, args.join(' ')).toMatch(/^ERROR: .*bad-.*\.yaml:\d+:\d+: /);
+      if (args.includes('cluster.yml')) expect(fromDist.stderr).toMatch(/^ERROR: cluster\.yml:2:\d+: the heartbeat role configures a cluster, but the inventory inventory\.yaml has no cluster: section/);
+      if (args.includes('playbooks/site.yml')) expect(fromDist.stderr).not.toContain('configures a cluster');
     }
   });
 

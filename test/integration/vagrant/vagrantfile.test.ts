@@ -105,7 +105,9 @@ describe('the Vagrantfile', () => {
 
   it("is the tutorials' lab: the hosts, addresses and heartbeat link of inventory/vagrant.yaml", async () => {
     const { machines } = await loadConfig();
-    const inventory = await loadInventory(path.join(repoRoot, 'inventory/vagrant.yaml'));
+    const inventory = await loadInventory(path.join(repoRoot, 'inventory/vagrant.yaml'), { env: { HA_AUTH_KEY: 'vagrant-test-key' } });
+    // The heartbeat link's addresses are those of the inventory's cluster description.
+    const heartbeatAddresses: Record<string, string> = inventory.cluster?.heartbeat?.ucast?.[0]?.addresses ?? {};
     expect(machines.map((machine) => machine.name)).toEqual([...inventory.hosts.keys()]);
     expect(machines.map((machine) => machine.name)).toEqual(['lvs-master', 'lvs-backup', 'web1', 'web2', 'client']);
     for (const machine of machines) {
@@ -113,7 +115,7 @@ describe('the Vagrantfile', () => {
       expect(machine.hostname).toBe(machine.name); // heartbeat matches node names against uname -n
       // Reached through Vagrant, the machine of the same name in this Vagrantfile, root by sudo.
       expect(host).toMatchObject({ transport: 'vagrant', vagrant: { dir: repoRoot, machine: machine.name }, become: { sudo: true } });
-      const heartbeat = host.vars.heartbeat_address as string | undefined;
+      const heartbeat = heartbeatAddresses[machine.name];
       expect(machine.private_networks).toEqual([
         { ip: host.address },
         ...(heartbeat === undefined ? [] : [{ ip: heartbeat, virtualbox__intnet: 'provision-heartbeat' }]),
@@ -123,6 +125,9 @@ describe('the Vagrantfile', () => {
       expect(machine.synced_folders['/vagrant']).toEqual({ disabled: true });
     }
     expect(machines.filter((machine) => machine.private_networks.length === 2).map((machine) => machine.name)).toEqual(['lvs-master', 'lvs-backup']);
+    // NICs in Vagrant's order: the management NIC (eth0), then the private networks as listed above.
+    expect(inventory.cluster?.network?.interface).toBe('eth1');
+    expect(inventory.cluster?.heartbeat?.ucast?.map((ucast) => ucast.interface)).toEqual(['eth2']);
   });
 
   it('provisions from this machine once the last machine is up: npx provision with the vagrant inventory', async () => {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lintBeforeRun, lintInventories, registerLintCommand } from '../../../src/cluster/cli.ts';
@@ -96,6 +96,52 @@ describe('provision lint', () => {
       const at = lines.findIndex((line) => line.startsWith(`${id} `));
       expect(lines[at + 1]).toBe(`    ${catalogue.find((rule) => rule.id === id)?.reason}`);
     }
+  });
+});
+
+describe('provision lint PLAYBOOK', () => {
+  const site = path.join(repoRoot, 'playbooks', 'site.yml');
+  const siteLine = (role: string) => readFileSync(site, 'utf8').split('\n').findIndex((text) => text.trim() === `- ${role}`) + 1;
+
+  it("an inventory without a cluster, with site.yml: the run's error at the first cluster role's line, and what to do", async () => {
+    const { cluster: _cluster, ...rest } = heartbeatDoc();
+    const file = await write(rest);
+    const { lines, error } = await lint('-i', file, site);
+    expect(lines).toEqual([]);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error?.format()).toBe(
+      `${site}:${siteLine('source-builds')}:7: the source-builds role configures a cluster, but the inventory ${file} has no cluster: section\n` +
+        '  describe the cluster under cluster: in the inventory (examples in inventory/*.yaml), or leave the cluster roles out of the playbook; no host was contacted',
+    );
+  });
+
+  it('a playbook whose roles need no cluster: nothing to lint, as without a playbook', async () => {
+    const { cluster: _cluster, ...rest } = heartbeatDoc();
+    const file = await write(rest);
+    const playbook = path.join(path.dirname(file), 'base.yml');
+    await writeFile(playbook, '- hosts: all\n  roles: [base, client]\n');
+    expect(await lint('-i', file, playbook)).toEqual({ lines: [`${file}: no cluster: section, nothing to lint`] });
+  });
+
+  it("the cluster's findings are printed before the playbook's error", async () => {
+    const { cluster: _cluster, ...rest } = heartbeatDoc();
+    const without = await write(rest);
+    const warned = await write(withCluster((c) => (c.virtual_services[0].realservers[0].weight = 5)));
+    const { lines, error } = await lint('-i', warned, '-i', without, site);
+    expect(lines.filter((line) => !line.startsWith(' '))).toEqual([expect.stringContaining('warning [scheduler-weights]')]);
+    expect(error?.message).toBe(`the source-builds role configures a cluster, but the inventory ${without} has no cluster: section`);
+  });
+
+  it('inventory/vagrant.yaml with site.yml (what `vagrant up` runs) passes', async () => {
+    expect(await lint('-i', path.join(repoRoot, 'inventory', 'vagrant.yaml'), site)).toEqual({ lines: ['lint: no findings (1 cluster)'] });
+  });
+
+  it('a playbook that does not exist or names an unknown role: the error a run gives', async () => {
+    expect((await lint('-i', await write(heartbeatDoc()), '/nonexistent/site.yml')).error?.message).toMatch(/^cannot read playbook \/nonexistent\/site\.yml/);
+    const file = await write(heartbeatDoc());
+    const playbook = path.join(path.dirname(file), 'typo.yml');
+    await writeFile(playbook, '- hosts: all\n  roles: [heartbaet]\n');
+    expect((await lint('-i', file, playbook)).error?.message).toBe("unknown role 'heartbaet'");
   });
 });
 

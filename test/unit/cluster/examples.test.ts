@@ -56,6 +56,25 @@ describe('the example inventories', () => {
     }
   });
 
+  it("vagrant.yaml (what `vagrant up` provisions): the first tutorial's cluster on the Vagrantfile's machines, no lint finding", async () => {
+    const inventory = await example('vagrant.yaml');
+    const cluster = inventory.cluster!;
+    expect(lintCluster(lintSubject(inventory)!).map(formatFinding)).toEqual([]);
+    expect({ manager: cluster.manager, owner: ipvsOwner(cluster), directors: cluster.directors, realservers: realServerHosts(cluster) }).toEqual({
+      manager: 'heartbeat',
+      owner: 'ldirectord',
+      directors: ['lvs-master', 'lvs-backup'],
+      realservers: ['web1', 'web2'],
+    });
+    expect(cluster.virtual_services.map((service) => [service.vip, service.forwarding])).toEqual([['192.168.2.254', 'dr']]);
+    // the lab network on the second NIC, the heartbeat link on the third (the first is Vagrant's management NIC)
+    expect(cluster.network?.interface).toBe('eth1');
+    expect(cluster.heartbeat?.ucast).toEqual([{ interface: 'eth2', addresses: { 'lvs-master': '192.168.1.250', 'lvs-backup': '192.168.1.251' } }]);
+    expect(inventory.clusterSource?.clearTextSecrets).toEqual([]);
+    expect(inventory.secrets.has(cluster.heartbeat!.authkeys.key!)).toBe(true);
+    for (const director of cluster.directors) expect(heartbeatNodeName(cluster, director)).toBe(director);
+  });
+
   it('example.yaml (the README\'s) passes too', async () => {
     const inventory = await example('example.yaml');
     expect(lintCluster(lintSubject(inventory)!).map(formatFinding)).toEqual([]);
