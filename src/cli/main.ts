@@ -76,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--from <host>', 'the inventory host that sends requests through the VIPs (default: the first host of the group clients)')
     .option('-v, --verbose', 'the evidence of every check, not only of the failed ones', count, 0)
     .option('-f, --forks <n>', 'hosts in parallel', positiveInt, 20)
+    .option('--settle <seconds>', 'for a cluster just started: while checks fail, read it again for up to SECONDS, and report the last reading', positiveInt)
     .addOption(new Option('--json <file>', "write one JSON event per line to FILE ('-' for stdout)"))
     .action(async (flags: VerifyFlags) => {
       verbosity = flags.verbose;

@@ -25,7 +25,15 @@ export interface VerifyFlags {
   json?: string;
   verbose: number;
   forks: number;
+  /**
+   * For a cluster just started: while checks fail, read it again every few seconds for up to this
+   * many seconds, and report only the last reading.
+   */
+  settle?: number;
 }
+
+/** How long verify --settle waits between readings. */
+const SETTLE_POLL_MS = 5_000;
 
 /** The group whose first host sends the requests when --from does not name one (the client role's). */
 export const CLIENTS_GROUP = 'clients';
@@ -52,19 +60,31 @@ export async function verifyCommand(flags: VerifyFlags, defaultInventory: string
     const connect = await hostConnectors(inventory, {
       onWarning: (message, host) => events.emit({ type: 'warning', ...(host === undefined ? {} : { host }), message }),
     });
-    const observed: Observed = { outputs: new Map(), unreachable: new Map() };
-    await forEachLimited(hosts, flags.forks, async (name) => {
-      const connector = connect(inventory.hosts.get(name)!);
-      try {
-        observed.outputs.set(name, await observeHost(connector, plan.observations.get(name) ?? []));
-      } catch (error) {
-        if (!(error instanceof ConnectionError || error instanceof ObservationError)) throw error;
-        observed.unreachable.set(name, error.message);
-      } finally {
-        await connector.close();
-      }
-    });
-    const results = evaluate(cluster, plan, observed);
+    const observeAll = async () => {
+      const observed: Observed = { outputs: new Map(), unreachable: new Map() };
+      await forEachLimited(hosts, flags.forks, async (name) => {
+        const connector = connect(inventory.hosts.get(name)!);
+        try {
+          observed.outputs.set(name, await observeHost(connector, plan.observations.get(name) ?? []));
+        } catch (error) {
+          if (!(error instanceof ConnectionError || error instanceof ObservationError)) throw error;
+          observed.unreachable.set(name, error.message);
+        } finally {
+          await connector.close();
+        }
+      });
+      return evaluate(cluster, plan, observed);
+    };
+    const settleUntil = started + (flags.settle ?? 0) * 1000;
+    let results = await observeAll();
+    for (;;) {
+      const failing = results.filter((r) => r.status === 'fail');
+      if (failing.length === 0 || Date.now() + SETTLE_POLL_MS > settleUntil) break;
+      const left = Math.round((settleUntil - Date.now()) / 1000);
+      process.stderr.write(`verify: ${failing.length} checks fail (${failing.map((r) => `${r.check} ${r.subject}`).join(', ')}); the cluster may still be settling: reading it again (for ${left} s more)\n`);
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+      results = await observeAll();
+    }
     for (const result of results) events.emit({ type: 'check', ...result });
     const failed = results.filter((r) => r.status === 'fail').length;
     const exitCode = failed > 0 ? VERIFY_EXIT.failed : VERIFY_EXIT.ok;

@@ -57,6 +57,17 @@ export function detectionBound(cluster: Cluster): number {
   return 0;
 }
 
+/**
+ * How long a cluster just started may take to serve as described: heartbeat waits initdead before
+ * it takes the VIP (keepalived about three adverts), then the manager's first checks add the real
+ * servers.
+ */
+export function settleBound(cluster: Cluster): number {
+  const start = cluster.manager === 'heartbeat' ? cluster.heartbeat!.initdead : detectionBound(cluster);
+  const checks = Math.max(0, ...cluster.virtual_services.map((service) => realServerRemovalBound(cluster, service)));
+  return start + checks;
+}
+
 /** Whether the primary takes the VIP back when it returns (heartbeat auto_failback, VRRP preemption). */
 export function failsBack(cluster: Cluster): boolean {
   if (cluster.manager === 'heartbeat') return cluster.heartbeat!.auto_failback === 'on';

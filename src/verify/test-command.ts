@@ -11,6 +11,10 @@ import { UserError } from '../core/errors.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { banner } from '../report/recap.ts';
 import type { RunFlags } from '../cli/run.ts';
+import { settleBound } from './drill.ts';
+
+/** What verify may wait beyond the description's own start-up bound: emulated VMs start slowly. */
+const SETTLE_MARGIN_SECONDS = 120;
 
 export interface TestFlags {
   inventory?: string;
@@ -93,7 +97,11 @@ export async function testCommand(playbook: string, flags: TestFlags, defaultInv
     if (cluster === undefined) return finish();
     say('verify');
     const { verifyCommand } = await import('./command.ts');
-    const verified = await verifyCommand({ inventory: inventoryFile, verbose: flags.verbose, forks: flags.forks }, defaultInventory);
+    // The cluster was just (re)started: heartbeat waits initdead before it takes the VIP, the
+    // managers' first health checks add the real servers. Verify reads it until it passes, that
+    // long and a margin for slow (emulated) hosts.
+    const settle = settleBound(cluster) + SETTLE_MARGIN_SECONDS;
+    const verified = await verifyCommand({ inventory: inventoryFile, verbose: flags.verbose, forks: flags.forks, settle }, defaultInventory);
     results.push({ stage: 'verify', exitCode: verified, detail: verified === 0 ? 'every check passed' : 'a check failed (above)' });
     if (verified !== 0) return finish();
 

@@ -17,6 +17,7 @@ import {
   firstLineOf,
   sampleCollector,
   serversByFirstLine,
+  settleBound,
   streamScript,
   type Sample,
 } from '../../../src/verify/drill.ts';
@@ -33,6 +34,8 @@ describe('drill: the pure part', () => {
     expect(detectionBound(lab)).toBe(10);
     expect(failsBack(lab)).toBe(true);
     expect(heartbeatOnlyLinks(lab)).toEqual(['eth1']);
+    // Started: initdead 20 before heartbeat takes the VIP, then ldirectord's first checks (4 s).
+    expect(settleBound(lab)).toBe(24);
     const keepalived = await load('keepalived-dr-arptables.yaml');
     expect(detectionBound(keepalived)).toBe(3 * keepalived.keepalived!.advert_int + 1);
   });
