@@ -23,8 +23,13 @@ const APT_HINT = 'run apt-get update (the lab needs a Debian 12 machine whose ap
 const DPKG_LOCK_WAIT_SECONDS = 600;
 /** apt's own bound on a stalled download (seconds), and its retries. */
 const NETWORK_OPTIONS = ['-o', 'Acquire::http::Timeout=60', '-o', 'Acquire::https::Timeout=60', '-o', 'Acquire::Retries=3'];
-/** What apt prints when its package lists are missing or older than the archive. */
-const STALE_LISTS = /Unable to locate package|has no installation candidate|Failed to fetch|Unable to fetch some archives|404\s+Not Found|Hash Sum mismatch|File has unexpected size|No packages found|Can't select candidate/;
+/**
+ * What apt prints when its package lists are missing or older than the archive. Unmet dependencies
+ * are among them: lists of one suite fresher than another's (a security update's lists newer than
+ * the main archive's) name versions of a dependency that the others do not have.
+ */
+const STALE_LISTS =
+  /Unable to locate package|has no installation candidate|Failed to fetch|Unable to fetch some archives|404\s+Not Found|Hash Sum mismatch|File has unexpected size|No packages found|Can't select candidate|unmet dependencies|Unable to correct problems/;
 const HELD_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface AptResult {

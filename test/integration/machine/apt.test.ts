@@ -169,6 +169,23 @@ describe.skipIf(skipReason !== undefined)("the machine's apt", () => {
     expect(await dpkgStatus(root, 'make')).toBe('ii');
   });
 
+  it('refreshes lists once when they name a dependency version apt cannot have (one suite fresher than another), then installs', async () => {
+    const root = await freshRoot();
+    await new MachineApt({ root, log: () => undefined }).withDependencies(['make']);
+    const lists = path.join(root, 'var/lib/apt/lists');
+    const packagesList = (await readdir(lists)).find((name) => name.endsWith('_Packages'))!;
+    const text = await readFile(path.join(lists, packagesList), 'utf8');
+    // make's entry asks for a libc6 no list has: apt reports unmet dependencies.
+    const stanza = /^Package: make\n(?:.+\n)*?/m.exec(text)![0];
+    await writeFile(path.join(lists, packagesList), text.replace(stanza, stanza.replace(/^Depends: .*$/m, 'Depends: libc6 (>= 99:1)')));
+    for (const name of await readdir(lists)) if (name.endsWith('_Release')) await rm(path.join(lists, name));
+
+    const log: string[] = [];
+    await new MachineApt({ root, log: (line) => log.push(line) }).install(['make'], 'the test');
+    expect(log.filter((line) => line.startsWith('refreshing'))).toEqual(["refreshing apt's package lists (apt-get install make failed): apt-get update"]);
+    expect(await dpkgStatus(root, 'make')).toBe('ii');
+  });
+
   /** A fresh root whose lists are fresh too, so a child's first apt command is its install. */
   async function rootWithLists(): Promise<string> {
     const root = await freshRoot();
