@@ -512,12 +512,21 @@ class Drill {
     await this.exec(backup, up);
     const t1 = Date.now();
     // Heartbeat heals a split brain by restarting on both directors ("Both machines own our
-    // resources"): the VIP ends on whichever takes it first, which auto_failback does not undo.
+    // resources"), tens of seconds after one of them seemed to hold the VIP alone: healed means one
+    // director has held it with a complete table for a while. The VIP ends on whichever took it
+    // first, which auto_failback does not undo.
+    const stableMs = Math.max(60, 3 * detectionBound(this.cluster)) * 1000;
     let holder: string | undefined;
-    const healed = await this.until(2 * SLACK_SECONDS, async () => {
-      holder = (await this.activeDirector())?.active;
-      return holder !== undefined;
+    let since: number | undefined;
+    await this.until(2 * SLACK_SECONDS + stableMs / 1000, async () => {
+      const states = await this.directorStates();
+      const holders = [...states].filter(([, s]) => s.holds).map(([d]) => d);
+      const now = holders.length === 1 && states.get(holders[0]!)!.table ? holders[0] : undefined;
+      if (now === undefined || now !== holder) since = now === undefined ? undefined : Date.now();
+      holder = now;
+      return since !== undefined && Date.now() - since >= stableMs;
     });
+    const healed = since !== undefined && Date.now() - since >= stableMs ? (since - t1) / 1000 : undefined;
     // After a split brain the client may still send to the director that gave the VIP up (its ARP
     // cache): how long until it is served again is part of the cost.
     const served = healed === undefined ? undefined : await this.untilServed(client, 2 * SLACK_SECONDS);
@@ -529,7 +538,7 @@ class Drill {
       sentAt: t0,
       ...(split === undefined ? {} : { detectedAt: t0 + split * 1000 }),
       undoneAt: t1,
-      ...(healed === undefined ? {} : { settledAt: t1 + healed * 1000 }),
+      ...(since === undefined || healed === undefined ? {} : { settledAt: since }),
     });
     this.report({
       check: 'drill split brain (link cut)',
@@ -540,7 +549,7 @@ class Drill {
         split === undefined ? 'no split brain appeared' : `split brain: both directors held the VIP after ${split.toFixed(1)} s (detected, as expected when the only heartbeat link fails)`,
         healed === undefined
           ? 'links up again: still not one holder'
-          : `links up again: ${holder} alone held it after ${healed.toFixed(1)} s${holder !== active && failsBack(this.cluster) ? ` (not ${active}, which held it before: the split brain's healing does not fail back)` : ''}`,
+          : `links up again: ${holder} alone held it with a complete table from ${healed.toFixed(1)} s on (for ${stableMs / 1000} s at least)${holder !== active && failsBack(this.cluster) ? ` (not ${active}, which held it before: the split brain's healing does not fail back)` : ''}`,
         ...(client === undefined ? [] : [served === undefined ? 'requests through the VIP still unanswered' : `requests answered again ${((Date.now() - t1) / 1000).toFixed(1)} s after the links came up`]),
         this.outage(t0, Date.now(), client),
       ].join('; '),

@@ -61,6 +61,11 @@ export function timeScale(timeline: DrillTimeline): { seconds: number; pxPerSeco
   return { seconds, pxPerSecond, x };
 }
 
+/** When the fault after this one was sent, or the end of the drill. */
+function nextFaultAt(fault: TimelineFault, timeline: DrillTimeline): number {
+  return Math.min(timeline.endedAt + 1, ...timeline.faults.filter((f) => f.sentAt > fault.sentAt).map((f) => f.sentAt));
+}
+
 /** Where a fault's failover window ends for counting failed requests: takeover, else undo, else the end. */
 function faultWindowEnd(fault: TimelineFault, timeline: DrillTimeline): number {
   return fault.tookOverAt ?? fault.undoneAt ?? timeline.endedAt;
@@ -73,6 +78,9 @@ export function faultFigures(fault: TimelineFault, timeline: DrillTimeline) {
     detectionMs: fault.detectedAt === undefined ? undefined : fault.detectedAt - fault.sentAt,
     takeoverMs: fault.detectedAt === undefined || fault.tookOverAt === undefined ? undefined : fault.tookOverAt - fault.detectedAt,
     failed: timeline.requests.filter((r) => !r.ok && r.at >= fault.sentAt && r.at <= end).length,
+    // Failures go on after a takeover or an undo (clients' ARP caches, a manager restarting): all
+    // of them until the next fault is sent, as the drill's own check counts them.
+    failedInAll: timeline.requests.filter((r) => !r.ok && r.at >= fault.sentAt && r.at < nextFaultAt(fault, timeline)).length,
     backMs: fault.undoneAt === undefined || fault.settledAt === undefined ? undefined : fault.settledAt - fault.undoneAt,
   };
 }
@@ -282,6 +290,7 @@ function faultsTable(t: DrillTimeline): string {
   const rows = t.faults.map((f, index) => {
     const fig = faultFigures(f, t);
     const failed = t.client === undefined ? 'no client' : String(fig.failed);
+    const failedInAll = t.client === undefined ? 'no client' : String(fig.failedInAll);
     const cells = [
       `${index + 1}. ${e(f.name)}`,
       e(f.subject),
@@ -289,12 +298,13 @@ function faultsTable(t: DrillTimeline): string {
       fig.detectionMs === undefined ? 'not detected' : secs(fig.detectionMs),
       fig.detectionMs === undefined ? '—' : fig.takeoverMs === undefined ? 'no takeover' : secs(fig.takeoverMs),
       failed,
+      failedInAll,
       f.undoneAt === undefined ? 'not undone' : fig.backMs === undefined ? 'not settled' : secs(fig.backMs),
     ];
     return `<tr class="fault" data-fault="${index + 1}">${cells.map((c, i) => `<td${i >= 3 ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`;
   });
   return (
-    `<table id="faults"><thead><tr><th>fault</th><th>subject</th><th>what</th><th>detection s</th><th>takeover s</th><th>failed requests (sent → takeover)</th><th>back after s (undo → settled)</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<table id="faults"><thead><tr><th>fault</th><th>subject</th><th>what</th><th>detection s</th><th>takeover s</th><th>failed requests (sent → takeover)</th><th>failed in all (until the next fault)</th><th>back after s (undo → settled)</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
     '<p class="note">Seconds: detection from the fault sent until it was noticed; takeover from then until the VIP (or the table change) was in place; back after, from the undo until the cluster was as described again.</p>'
   );
 }
@@ -302,11 +312,22 @@ function faultsTable(t: DrillTimeline): string {
 function splitBrains(t: DrillTimeline): string {
   const readings = [...t.directorReadings].sort((a, b) => a.at - b.at);
   const spans: string[] = [];
+  // Consecutive readings with two holders are one split brain.
+  let open: { from: number; to: number; holders: Set<string> } | undefined;
+  const close = () => {
+    if (open) spans.push(`${secs(open.from - t.startedAt)}–${secs(open.to - t.startedAt)} s (${[...open.holders].sort().map(e).join(', ')})`);
+    open = undefined;
+  };
   readings.forEach((r, i) => {
-    if (r.holders.length < 2) return;
+    if (r.holders.length < 2) return close();
     const to = readings[i + 1]?.at ?? t.endedAt;
-    spans.push(`${secs(r.at - t.startedAt)}–${secs(to - t.startedAt)} s (${r.holders.map(e).join(', ')})`);
+    if (open === undefined) open = { from: r.at, to, holders: new Set(r.holders) };
+    else {
+      open.to = to;
+      for (const h of r.holders) open.holders.add(h);
+    }
   });
+  close();
   return spans.length === 0 ? '' : `<p id="split-brain">Split brain, two directors held the VIP at once: ${spans.join('; ')}.</p>`;
 }
 

@@ -95,7 +95,14 @@ describe('renderDrillReport', () => {
     expect(withClass(master, 'director-state unreachable').map(box)).toEqual([[at(30), 4 * PX_PER_SECOND].map(Math.round)]);
     expect(withClass(backup, 'director-state holds').map(box)).toEqual([[at(19), 31 * PX_PER_SECOND].map(Math.round)]);
     for (const l of [master, backup]) expect(withClass(l, 'director-state split-brain').map(box)).toEqual([[at(50), 3 * PX_PER_SECOND].map(Math.round)]);
-    expect(html).toContain('Split brain, two directors held the VIP at once: 50.0–53.0 s (lvs-master, lvs-backup).');
+    expect(html).toContain('Split brain, two directors held the VIP at once: 50.0–53.0 s (lvs-backup, lvs-master).');
+    // Readings in a row that all see two holders (in either order) are one split brain.
+    const fixture = fixtureTimeline();
+    const twice = renderDrillReport({
+      ...fixture,
+      directorReadings: [...fixture.directorReadings.slice(0, -1), { at: FIXTURE_START + 51_000, holders: ['lvs-backup', 'lvs-master'], unreachable: [] }, fixture.directorReadings.at(-1)!],
+    });
+    expect(twice).toContain('Split brain, two directors held the VIP at once: 50.0–53.0 s (lvs-backup, lvs-master).');
   });
 
   it('draws the failover window to scale: detection and takeover, each labelled and with a tooltip', () => {
@@ -128,7 +135,8 @@ describe('renderDrillReport', () => {
 
   it('gives the figures per fault as a table', () => {
     const row = html.match(/<tr class="fault" data-fault="1">(.*?)<\/tr>/)![1]!;
-    expect(cells(row)).toEqual(['1. manager', 'lvs-master', 'heartbeat stopped on lvs-master', '9.0', '25.0', String(FIXTURE_FAILED_IN_WINDOW), '7.0']);
+    expect(cells(row)).toEqual(['1. manager', 'lvs-master', 'heartbeat stopped on lvs-master', '9.0', '25.0', String(FIXTURE_FAILED_IN_WINDOW), '18', '7.0']);
+    // 18 in all: the failover's 16 and the 2 of the split brain during the failback, before the end.
   });
 
   it('escapes every string of the timeline', () => {
@@ -188,8 +196,9 @@ describe('renderDrillReport, edge cases', () => {
     });
     const rows = [...page.matchAll(/<tr class="fault" data-fault="\d">(.*?)<\/tr>/g)].map((m) => cells(m[1]!));
     // Failed requests counted up to the undo (not detected), or to the end (no takeover, never undone).
-    expect(rows[0]!.slice(3)).toEqual(['not detected', '—', '16', 'not settled']);
-    expect(rows[1]!.slice(3)).toEqual(['9.0', 'no takeover', '2', 'not undone']);
+    // In all: every failure until the next fault is sent (or the end).
+    expect(rows[0]!.slice(3)).toEqual(['not detected', '—', '16', '16', 'not settled']);
+    expect(rows[1]!.slice(3)).toEqual(['9.0', 'no takeover', '2', '2', 'not undone']);
     const [undetected] = withClass(figure(page), 'fault-window undetected');
     close(undetected!.attrs.width, 15 * PX_PER_SECOND);
     expect(page).toContain('>realserver: not detected</text>');
