@@ -196,14 +196,14 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     for (const row of recapRows(second)) expect(row, second.stdout.slice(-3000)).toMatchObject({ changed: 0, failed: 0, unreachable: 0, remoteExecutions: 2 });
   }, RUN_TIMEOUT_MS);
 
-  it('drills real faults and measures them: a real server stops, heartbeat stops, lvs-master dies, the heartbeat link is cut', async () => {
+  it('drills real faults and measures them: a real server stops, heartbeat stops, lvs-master dies', async () => {
     // A drill causes outages: without --cluster naming the cluster it refuses, and touches nothing.
     const refused = await command(['drill']);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('provision drill --cluster lab');
 
     const report = path.join(project.dir, 'drill.html');
-    const drill = await command(['drill', '--cluster', 'lab', '--faults', 'realserver,manager,crash,link', '--html', report]);
+    const drill = await command(['drill', '--cluster', 'lab', '--faults', 'realserver,manager,crash', '--html', report]);
     // The figures are measurements (printed, not asserted beyond the description's bounds).
     console.log(drill.stdout);
     expect(failedChecks(drill), drill.stdout + drill.stderr).toEqual([]);
@@ -217,24 +217,15 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     expect(checks.get('drill failover (director dies) lvs-master')?.detail).toMatch(/^lvs-master's VM killed; detection: lvs-backup's heartbeat declared lvs-master dead after [0-9.]+ s; lvs-backup held the VIP after [0-9.]+ s; .* requests /);
     // auto_failback on: lvs-master takes the VIP back each time it returns.
     expect(checks.get('drill failback lvs-master')?.detail).toContain('it took the VIP back after');
-    expect(checks.get('drill split brain (link cut) lvs-backup')?.detail).toMatch(
-      /^eth1 down on lvs-backup; split brain: both directors held the VIP after [0-9.]+ s .*; links up again: lvs-(master|backup) alone held it with a complete table from [0-9.]+ s on /,
-    );
     // The HTML report, as Chromium shows it: the timeline with both real servers' answers, both
-    // directors' lanes, and each director fault's window split into detection and takeover.
+    // directors' lanes, and each fault's window split into detection and takeover.
     const dom = await chromium(project.dir, report, ['--dump-dom']);
     for (const lane of ['realserver web1', 'realserver web2', 'director lvs-master', 'director lvs-backup', 'failed', 'faults']) expect(dom).toContain(`data-lane="${lane}"`);
-    // Four faults: detection windows for all (the split brain is the link fault's), takeovers for the
-    // real server and the two director faults; the split brain drawn on the directors' lanes.
-    expect(dom.match(/<rect class="fault-window detection" id="fault-\d-detection"/g)).toHaveLength(4);
+    expect(dom.match(/<rect class="fault-window detection" id="fault-\d-detection"/g)).toHaveLength(3);
     expect(dom.match(/<rect class="fault-window takeover" id="fault-\d-takeover"/g)).toHaveLength(3);
-    expect(dom).toMatch(/<rect class="director-state split-brain" x=/);
-    // Everything was undone: the cluster passes verify again.
-    expect(failedChecks(await command(['verify']))).toEqual([]);
-    // Healing the split brain, heartbeat restarted on both directors and either may hold the VIP
-    // now; the tests after this one expect it on lvs-master.
-    if (!(await holdsVip(master))) await sshOk(master, '/usr/share/heartbeat/hb_takeover all', 120_000);
-    await waitFor('lvs-master to hold the VIP with its table', 180, async () => ((await holdsVip(master)) && !(await holdsVip(backup)) && (await ipvsTable(master)).length === described.length ? true : undefined));
+    // Everything was undone: the cluster passes verify again, with the VIP back on lvs-master.
+    expect(failedChecks(await command(['verify', '--settle', '120']))).toEqual([]);
+    expect(await holdsVip(master)).toBe(true);
   }, 900_000);
 
   it('converges when a run killed half-way is run again, leaving no half-written file', async () => {
@@ -261,4 +252,24 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     expect(await fetchFromHere(`http://${web1}/`)).toBe('web1');
     await waitFor('web1 back in the IPVS table', 60, async () => ((await ipvsTable(master)).length === described.length ? true : undefined));
   }, 3 * RUN_TIMEOUT_MS);
+
+  // Last: heartbeat heals a split brain by restarting on both directors, and the VIP may then stay
+  // on either of them, so nothing after this test may expect it on lvs-master.
+  it('reports a cut heartbeat link as a split brain, and the cluster serves again once it heals', async () => {
+    // Settled first (this test may run alone, right after provisioning).
+    expect(failedChecks(await command(['verify', '--settle', '240']))).toEqual([]);
+    const report = path.join(project.dir, 'drill-link.html');
+    const drill = await command(['drill', '--cluster', 'lab', '--faults', 'link', '--html', report]);
+    console.log(drill.stdout);
+    expect(failedChecks(drill), drill.stdout + drill.stderr).toEqual([]);
+    expect(checksOf(drill).get('drill split brain (link cut) lvs-backup')?.detail).toMatch(
+      /^eth1 down on lvs-backup; split brain: both directors held the VIP after [0-9.]+ s .*; links up again: lvs-(master|backup) alone held it with a complete table from [0-9.]+ s on /,
+    );
+    // The report draws the split brain on the directors' lanes.
+    const dom = await chromium(project.dir, report, ['--dump-dom']);
+    expect(dom).toMatch(/<rect class="director-state split-brain" x=/);
+    expect(dom).toContain('<p id="split-brain">Split brain, two directors held the VIP at once: ');
+    // Healed: one director (either) holds the VIP and serves, as verify sees it.
+    expect(failedChecks(await command(['verify', '--settle', '300']))).toEqual([]);
+  }, 1_200_000);
 });
