@@ -151,40 +151,38 @@ describe.skipIf(skipReason !== undefined)("the machine's apt", () => {
     expect(log).toEqual([]);
   });
 
-  it('refreshes stale lists once when apt cannot fetch what they name, then installs', async () => {
+  /**
+   * Makes make's package lists stale as `edit` says (given the Packages list's text), with the
+   * Release files gone so the next apt-get update fetches them again (as when the archive moved
+   * on); then installs make: the lists are refreshed once, and make installs.
+   */
+  async function installWithStaleLists(edit: (packagesText: string) => string): Promise<void> {
     const root = await freshRoot();
     await new MachineApt({ root, log: () => undefined }).withDependencies(['make']);
-    // Lists that name a file the mirror no longer has: what an old machine's lists look like after
-    // the archive moved on.
     const lists = path.join(root, 'var/lib/apt/lists');
-    const packagesList = (await readdir(lists)).find((name) => name.endsWith('_Packages'))!;
-    const text = await readFile(path.join(lists, packagesList), 'utf8');
-    await writeFile(path.join(lists, packagesList), text.replace(/^Filename: \.\/make_/m, 'Filename: ./superseded/make_'));
-    // ...and that apt fetches again on its next update (as when the archive's Release has moved on).
+    const packagesList = path.join(lists, (await readdir(lists)).find((name) => name.endsWith('_Packages'))!);
+    await writeFile(packagesList, edit(await readFile(packagesList, 'utf8')));
     for (const name of await readdir(lists)) if (name.endsWith('_Release')) await rm(path.join(lists, name));
 
     const log: string[] = [];
     await new MachineApt({ root, log: (line) => log.push(line) }).install(['make'], 'the test');
     expect(log.filter((line) => line.startsWith('refreshing'))).toEqual(["refreshing apt's package lists (apt-get install make failed): apt-get update"]);
     expect(await dpkgStatus(root, 'make')).toBe('ii');
+  }
+
+  it('refreshes stale lists once when apt cannot fetch what they name, then installs', async () => {
+    // Lists that name a file the mirror no longer has: what an old machine's lists look like after
+    // the archive moved on.
+    await installWithStaleLists((text) => text.replace(/^Filename: \.\/make_/m, 'Filename: ./superseded/make_'));
   });
 
   it('refreshes lists once when they name a dependency version apt cannot have (one suite fresher than another), then installs', async () => {
-    const root = await freshRoot();
-    await new MachineApt({ root, log: () => undefined }).withDependencies(['make']);
-    const lists = path.join(root, 'var/lib/apt/lists');
-    const packagesList = (await readdir(lists)).find((name) => name.endsWith('_Packages'))!;
-    const text = await readFile(path.join(lists, packagesList), 'utf8');
     // make's entry asks for a libc6 no list has: apt reports unmet dependencies.
-    const stanza = /^Package: make\n(?:.+\n)*/m.exec(text)![0];
-    expect(stanza).toMatch(/^Depends: /m);
-    await writeFile(path.join(lists, packagesList), text.replace(stanza, stanza.replace(/^Depends: .*$/m, 'Depends: libc6 (>= 99:1)')));
-    for (const name of await readdir(lists)) if (name.endsWith('_Release')) await rm(path.join(lists, name));
-
-    const log: string[] = [];
-    await new MachineApt({ root, log: (line) => log.push(line) }).install(['make'], 'the test');
-    expect(log.filter((line) => line.startsWith('refreshing'))).toEqual(["refreshing apt's package lists (apt-get install make failed): apt-get update"]);
-    expect(await dpkgStatus(root, 'make')).toBe('ii');
+    await installWithStaleLists((text) => {
+      const stanza = /^Package: make\n(?:.+\n)*/m.exec(text)![0];
+      expect(stanza).toMatch(/^Depends: /m);
+      return text.replace(stanza, stanza.replace(/^Depends: .*$/m, 'Depends: libc6 (>= 99:1)'));
+    });
   });
 
   /** A fresh root whose lists are fresh too, so a child's first apt command is its install. */
