@@ -187,10 +187,18 @@ describe('provision verify: the checks', () => {
 });
 
 describe('provision verify: keepalived with arptables real servers (keepalived-dr-arptables.yaml)', () => {
-  const VIP2 = '172.25.33.100';
-  const rules = ['-A -t 172.25.33.100:80 -s rr', '-a -t 172.25.33.100:80 -r 172.25.33.3:80 -g -w 1', '-a -t 172.25.33.100:80 -r 172.25.33.4:80 -g -w 1'];
-  const arptables = (rip: string, mangle = true) =>
-    `Chain INPUT (policy ACCEPT)\n-j DROP -d ${VIP2} \nChain OUTPUT (policy ACCEPT)\n${mangle ? `-j mangle -s ${VIP2} --mangle-ip-s ${rip} \n` : ''}Chain FORWARD (policy ACCEPT)\n`;
+  const VIPS = ['172.25.33.100', '172.25.33.200'];
+  const rules = [
+    '-A -t 172.25.33.100:80 -s rr',
+    '-a -t 172.25.33.100:80 -r 172.25.33.3:80 -g -w 1',
+    '-a -t 172.25.33.100:80 -r 172.25.33.4:80 -g -w 1',
+    '-A -t 172.25.33.200:80 -s rr -p 50',
+    '-a -t 172.25.33.200:80 -r 172.25.33.3:80 -g -w 1',
+    '-a -t 172.25.33.200:80 -r 172.25.33.4:80 -g -w 1',
+  ];
+  /** `arptables -L -n` of a real server; `mangled` lists the VIPs whose OUTPUT rule is in place. */
+  const arptables = (rip: string, mangled: string[]) =>
+    `Chain INPUT (policy ACCEPT)\n${VIPS.map((vip) => `-j DROP -d ${vip} \n`).join('')}Chain OUTPUT (policy ACCEPT)\n${mangled.map((vip) => `-j mangle -s ${vip} --mangle-ip-s ${rip} \n`).join('')}Chain FORWARD (policy ACCEPT)\n`;
   let cluster: Cluster;
   let plan: VerifyPlan;
   beforeAll(async () => {
@@ -199,7 +207,7 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
     plan = planVerify(cluster, ['server1', 'server2', 'server3', 'server4'], undefined);
   });
 
-  function observe(mangle: boolean): Observed {
+  function observe(server4Mangled: string[]): Observed {
     const outputs = new Map<string, Map<string, Output>>();
     const own: Record<string, string> = { server1: '172.25.33.1', server2: '172.25.33.2', server3: '172.25.33.3', server4: '172.25.33.4' };
     for (const [host, observations] of plan.observations) {
@@ -208,13 +216,13 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
         let stdout = '';
         if (key === 'addresses') {
           stdout = addressLine(2, 'eth0', `${own[host]!}/24`);
-          if (host === 'server1') stdout += addressLine(2, 'eth0', `${VIP2}/32`, 'eth0');
-          if (host === 'server3' || host === 'server4') stdout += addressLine(1, 'lo', `${VIP2}/32`, 'lo:0');
+          if (host === 'server1') for (const vip of VIPS) stdout += addressLine(2, 'eth0', `${vip}/32`, 'eth0');
+          if (host === 'server3' || host === 'server4') VIPS.forEach((vip, i) => (stdout += addressLine(1, 'lo', `${vip}/32`, `lo:${i}`)));
         } else if (key === 'ipvs') stdout = rules.join('\n') + '\n';
         else if (key === 'processes') stdout = '/usr/sbin/keepalived --dont-fork\n';
         else if (key === 'boot') stdout = 'keepalived enabled\n';
         else if (key === 'config-test') stdout = '';
-        else if (key === 'arptables') stdout = arptables(own[host]!, mangle || host === 'server3');
+        else if (key === 'arptables') stdout = arptables(own[host]!, host === 'server4' ? server4Mangled : VIPS);
         else if (key.startsWith('get ')) stdout = `${key.includes('.3:') ? 'server3' : 'server4'}\n@@status 200\n`;
         out.set(key, { stdout, exitCode: 0 });
       }
@@ -223,21 +231,23 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
     return { outputs, unreachable: new Map() };
   }
 
-  it('expects the table on both directors (keepalived programs IPVS on each), and the arptables rules', () => {
+  it('expects the table on both directors (keepalived programs IPVS on each), and the arptables rules for both VIPs', () => {
     expect(plan.observations.get('server3')!.map((o) => o.key)).toEqual(['addresses', 'arptables']);
-    const results = evaluate(cluster, plan, observe(true));
+    const results = evaluate(cluster, plan, observe(VIPS));
     expect(results.filter((r) => r.status === 'fail').map((r) => `${r.check} ${r.subject}: ${r.detail}`)).toEqual([
       'through the VIP tcp_172.25.33.100_80: no client host sent requests: add one to the group clients, or name one with --from HOST',
+      'through the VIP tcp_172.25.33.200_80: no client host sent requests: add one to the group clients, or name one with --from HOST',
     ]);
-    expect(results.find((r) => r.check === 'IPVS table' && r.subject === 'server2')).toMatchObject({ status: 'pass', detail: 'as described (3 rules)' });
+    expect(results.find((r) => r.check === 'IPVS table' && r.subject === 'server2')).toMatchObject({ status: 'pass', detail: 'as described (6 rules)' });
     expect(results.find((r) => r.check === 'real server ARP' && r.subject === 'server4')).toMatchObject({ status: 'pass', detail: 'arptables rules in force for every VIP' });
   });
 
-  it('fails a real server whose arptables rules do not hide the VIP as a source', () => {
-    const results = evaluate(cluster, plan, observe(false));
+  it('fails a real server whose arptables rules do not hide one VIP as a source', () => {
+    const results = evaluate(cluster, plan, observe(['172.25.33.100']));
     expect(results.find((r) => r.check === 'real server ARP' && r.subject === 'server4')).toMatchObject({
       status: 'fail',
-      detail: 'no rule replaces 172.25.33.100 by 172.25.33.4 in the ARP requests it sends',
+      detail: 'no rule replaces 172.25.33.200 by 172.25.33.4 in the ARP requests it sends',
     });
+    expect(results.find((r) => r.check === 'real server ARP' && r.subject === 'server3')).toMatchObject({ status: 'pass' });
   });
 });
