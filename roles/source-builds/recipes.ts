@@ -79,6 +79,16 @@ export function combinePackageLists(...maps: PerPlatform<string[]>[]): PerPlatfo
   return out;
 }
 
+// cluster-glue beyond glib, libxml2 and DocBook, found by building Debian's cluster-glue 1.0.12
+// tarball on a Debian 12 minbase root with this recipe: its autogen.sh looks for a `libtool`
+// program, which Debian ships apart from libtoolize (libtool-bin; EL's libtool has both), and its
+// hb_report.8 man page is made with asciidoc's a2x whenever xsltproc is there (EL5's asciidoc is
+// EPEL's). gcc 12 builds the sources as they are: no -fcommon, no patch.
+const glueTools: PerPlatform<string[]> = {
+  el: ['asciidoc'],
+  debian: ['libtool-bin', 'asciidoc-base'],
+};
+
 export const RECIPES: Record<SourceComponent, Recipe> = {
   // The C packet library (libnet 1.1.x, used for gratuitous ARP), not the Perl module of the same name.
   libnet: {
@@ -99,7 +109,7 @@ export const RECIPES: Record<SourceComponent, Recipe> = {
       ].join('\n'),
     install: installAndRefreshLinker,
     creates: '/usr/sbin/lrmadmin',
-    buildDepends: combinePackageLists(glibAndXml, docbook),
+    buildDepends: combinePackageLists(glibAndXml, docbook, glueTools),
   },
   resource_agents: {
     name: 'resource-agents',

@@ -46,6 +46,20 @@ export const MIRROR_PACKAGES = [
   'libpopt-dev',
   'libnl-3-dev',
   'libnl-genl-3-dev',
+  // cluster-glue's build dependencies (RECIPES.cluster_glue.buildDepends), for building it from
+  // Debian's source tarball on a lab host with the source-builds role
+  'libglib2.0-dev',
+  'libxml2-dev',
+  'libbz2-dev',
+  'uuid-dev',
+  'libltdl-dev',
+  'flex',
+  'bison',
+  'xsltproc',
+  'docbook-xsl',
+  'docbook-xml',
+  'libtool-bin',
+  'asciidoc-base',
 ] as const;
 
 /**

@@ -7,8 +7,9 @@ import { BUILD_TOOLS, combinePackageLists, RECIPES } from '../../../roles/source
 import { factsFor } from '../../support/facts.ts';
 
 describe('the lab mirror', () => {
-  it('serves what the source-builds role installs to build ipvsadm on a Debian 12 host', () => {
-    const wanted = pickForPlatform(combinePackageLists(BUILD_TOOLS, RECIPES.ipvsadm.buildDepends), factsFor('debian12'), { noun: 'packages', option: 'names' });
+  it('serves what the source-builds role installs to build ipvsadm and cluster-glue on a Debian 12 host', () => {
+    const lists = combinePackageLists(BUILD_TOOLS, RECIPES.ipvsadm.buildDepends, RECIPES.cluster_glue.buildDepends);
+    const wanted = pickForPlatform(lists, factsFor('debian12'), { noun: 'packages', option: 'names' });
     // tar and gzip are essential packages: every Debian system has them.
     const available = new Set<string>([...MIRROR_PACKAGES, ...ROOTFS_PACKAGES, 'tar', 'gzip']);
     expect(wanted.filter((name) => !available.has(name))).toEqual([]);
