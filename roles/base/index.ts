@@ -1,9 +1,12 @@
 // Host basics every cluster node needs before the cluster roles: the cluster's nodes in /etc/hosts
-// (heartbeat and ldirectord resolve node names) and the hostname, set the way each family keeps it.
-import { defineRole, ops, sh, type Facts } from '../../src/index.ts';
+// (heartbeat and ldirectord resolve node names), the hostname, set the way each family keeps it,
+// and the default gateway of a director (or of any host, from default_gateway).
+import { defineRole, OperationError, ops, sh, type Facts, type RoleContext, type Task } from '../../src/index.ts';
+import { directorGateway, realServerGateway, type DefaultGateway } from '../../src/cluster/gateway.ts';
+import { defaultGatewayTasks } from './gateway.ts';
 import { baseVariables } from './variables.ts';
 
-/** EL5/EL6 keep the hostname (and the default gateway) in /etc/sysconfig/network. */
+/** EL5/EL6 keep the hostname in /etc/sysconfig/network. */
 const usesSysconfigNetwork = (facts: Facts) => facts.os.family === 'el' && facts.os.major <= 6;
 
 export function hostsBlock(hosts: ReadonlyArray<{ name: string; address: string }>): string {
@@ -14,7 +17,8 @@ export function hostsBlock(hosts: ReadonlyArray<{ name: string; address: string 
 export default defineRole({
   name: 'base',
   ...baseVariables,
-  tasks: ({ vars, host, inventory }) => {
+  tasks: (ctx) => {
+    const { vars, host, inventory } = ctx;
     const nodes = inventory.hosts.filter((h) => /^\d+\.\d+\.\d+\.\d+$/.test(h.address));
     return [
       ...(vars.manage_etc_hosts && nodes.length > 0
@@ -44,15 +48,29 @@ export default defineRole({
             },
           ]
         : []),
-      ...(vars.default_gateway
-        ? [
-            {
-              name: 'default gateway in /etc/sysconfig/network',
-              op: ops.shellVar({ path: '/etc/sysconfig/network', name: 'GATEWAY', value: vars.default_gateway, create: true }),
-              when: usesSysconfigNetwork,
-            },
-          ]
-        : []),
+      ...gatewayTasks(ctx),
     ];
   },
 });
+
+/**
+ * One source for each host's default gateway. The description's: a director's is
+ * cluster.network.gateway (the base role sets it, default_gateway overriding it); a real server's is
+ * the realserver role's, which default_gateway must not contradict (both would rewrite GATEWAY on
+ * every run). Any other host, or a cluster that names no gateway for it: default_gateway, if set.
+ */
+function gatewayTasks(ctx: RoleContext<{ default_gateway: string }>): Task[] {
+  const { cluster, host, vars } = ctx;
+  const configured: DefaultGateway | undefined = vars.default_gateway === '' ? undefined : { address: vars.default_gateway, reason: 'configured' };
+  const ofRealServer = cluster === undefined ? undefined : realServerGateway(cluster, host.name);
+  if (ofRealServer !== undefined) {
+    if (configured !== undefined && configured.address !== ofRealServer.address) {
+      throw new OperationError(
+        `base: the realserver role sets the default gateway of ${host.name}, a real server of cluster ${cluster?.name}, to ${ofRealServer.address} (${ofRealServer.reason === 'nat' ? 'cluster.nat.gateway' : 'the router: realserver.gateway or network.gateway'}); default_gateway ${configured.address} contradicts it: leave default_gateway unset for the cluster's real servers, or change the description`,
+      );
+    }
+    return [];
+  }
+  const gateway = configured ?? (cluster === undefined ? undefined : directorGateway(cluster, host.name));
+  return gateway === undefined ? [] : defaultGatewayTasks(host.name, gateway);
+}

@@ -2,14 +2,16 @@
 // 004). In order, because the order is the point:
 //   1. ARP: arp_ignore/arp_announce (or arptables rules) before any VIP exists, so that no client
 //      ever maps a VIP to a real server's MAC;
-//   2. the VIPs: DR on loopback aliases, TUN on tunl0; and the default gateway (NAT: the director);
-//      each kept for boot the family's way (boot_method below) and brought up now;
+//   2. the VIPs: DR on loopback aliases, TUN on tunl0, each kept for boot the family's way
+//      (boot_method below) and brought up now; and the default gateway (NAT: the director), kept
+//      the way roles/base/gateway.ts keeps every gateway;
 //   3. the page each health check fetches, with the text it expects, and the site's index page
 //      naming the real server (which one answered through the VIP);
 //   4. the services the real server runs.
 // A host that serves no virtual service gets no task.
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
+import { defaultGatewayTasks } from '../base/gateway.ts';
 import { applyRulesScript, jfChains, rulesInPlaceCheck, standardChains, type ArpChains, type ArpSave } from './arptables.ts';
 import {
   debianArptablesFile,
@@ -40,8 +42,6 @@ const systemd = (facts: Facts) => facts.init === 'systemd';
 export interface BootLayout {
   ifcfgVips: LoopbackVip[];
   ifupdownVips: LoopbackVip[];
-  /** EL5-EL7: GATEWAY= in /etc/sysconfig/network (the tutorials' place) */
-  sysconfigGateway: boolean;
   script: ScriptItems;
 }
 
@@ -50,13 +50,8 @@ export function bootLayout(view: RealServerView, facts: Facts, method: BootMetho
   const ifcfg = native && elUpTo7(facts);
   const ifupdown = native && debianProper(facts);
   const hasVips = view.loopbackVips.length + view.tunnelVips.length > 0;
-  const sysconfigGateway = ifcfg && view.gateway !== undefined;
   const scriptVips = ifcfg || ifupdown ? [] : view.loopbackVips;
-  const script: ScriptItems = {
-    loopbackVips: scriptVips,
-    tunnelVips: view.tunnelVips,
-    ...(view.gateway === undefined || sysconfigGateway ? {} : { gateway: view.gateway }),
-  };
+  const script: ScriptItems = { loopbackVips: scriptVips, tunnelVips: view.tunnelVips };
   const scriptHasVips = script.loopbackVips.length + script.tunnelVips.length > 0;
   if (scriptHasVips && view.arp === 'sysctl') script.arpSysctlInterfaces = view.arpInterfaces;
   // EL restores saved arptables rules with its arptables service; Debian has no such service.
@@ -64,7 +59,6 @@ export function bootLayout(view: RealServerView, facts: Facts, method: BootMetho
   return {
     ifcfgVips: ifcfg && hasVips ? view.loopbackVips : [],
     ifupdownVips: ifupdown ? view.loopbackVips : [],
-    sysconfigGateway,
     script,
   };
 }
@@ -139,10 +133,6 @@ function vipPresent(view: RealServerView, vip: string): string {
   return view.alsoDirector ? sh`ip -o -4 addr show | grep -qF ${`inet ${vip}/`}` : sh`ip -o -4 addr show dev lo | grep -qF ${`inet ${vip}/`}`;
 }
 
-function gatewayPresent(address: string): string {
-  return sh`test "$(ip route show 0/0 | awk '$1 == "default" { print $3 }')" = ${address}`;
-}
-
 function vipTasks(view: RealServerView, layout: (facts: Facts) => BootLayout): Task[] {
   const tasks: Task[] = [];
   for (const vip of view.loopbackVips) {
@@ -179,18 +169,7 @@ function vipTasks(view: RealServerView, layout: (facts: Facts) => BootLayout): T
       tasks.push({ name: `VIP ${vip.vip} on ${vip.label} now (ifup)`, op: ops.command({ run: sh`ifup --force ${vip.label}`, unless: vipPresent(view, vip.vip) }), when: ifupdown });
     }
   }
-  if (view.gateway !== undefined) {
-    const { address } = view.gateway;
-    const inSysconfig = (facts: Facts) => layout(facts).sysconfigGateway;
-    tasks.push(
-      {
-        name: `default gateway ${address} at boot (/etc/sysconfig/network)`,
-        op: ops.shellVar({ path: '/etc/sysconfig/network', name: 'GATEWAY', value: address, create: true }),
-        when: inSysconfig,
-      },
-      { name: `default gateway ${address} now`, op: ops.command({ run: sh`ip route replace default via ${address}`, unless: gatewayPresent(address) }), when: inSysconfig },
-    );
-  }
+  if (view.gateway !== undefined) tasks.push(...defaultGatewayTasks(view.host, view.gateway));
   return tasks;
 }
 
@@ -201,7 +180,7 @@ function scriptTasks(view: RealServerView, layout: (facts: Facts) => BootLayout)
     { name: `${initScriptPath}`, op: ops.file({ path: initScriptPath, content: (facts) => renderInitScript(view, layout(facts).script), mode: '0755' }), when: carried },
     {
       name: `${unitPath}`,
-      op: ops.file({ path: unitPath, content: (facts) => renderUnit(view, layout(facts).script) }),
+      op: ops.file({ path: unitPath, content: renderUnit(view) }),
       notify: ['reload systemd units'],
       when: (facts) => carried(facts) && systemd(facts),
     },

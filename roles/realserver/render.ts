@@ -5,9 +5,11 @@
 //   interfaces.d/lvs-realserver  Debian: the same as ifupdown stanzas
 //   /etc/init.d/realserver    the tutorials' script (tutorial 000), POSIX sh with ip(8): whatever
 //                             the family's network configuration cannot hold (TUN, EL8/EL9 and
-//                             Ubuntu VIPs, the gateway there), or everything when chosen
+//                             Ubuntu VIPs), or every VIP when chosen
 //   realserver.service        its systemd unit, on systemd hosts
+// The default gateway is kept by the shared gateway files (roles/base/gateway.ts).
 import { quote, shellAssignment } from '../../src/index.ts';
+import { initScriptDispatch, renderScriptUnit } from '../base/init-script.ts';
 import type { CheckPage, LoopbackVip, RealServerView, TunnelVip } from './view.ts';
 
 /** Where Debian-family hosts keep their arptables rules (the package defines no place; EL uses /etc/sysconfig/arptables). */
@@ -82,15 +84,13 @@ export function renderInterfaces(view: RealServerView, vips: LoopbackVip[], arpt
 export interface ScriptItems {
   loopbackVips: LoopbackVip[];
   tunnelVips: TunnelVip[];
-  gateway?: RealServerView['gateway'];
   /** set arp_ignore/arp_announce on `all` and these interfaces before adding VIPs */
   arpSysctlInterfaces?: string[];
   /** load these saved arptables rules before adding VIPs (Debian family: no service does it) */
   arptablesFile?: string;
 }
 
-export const scriptCarries = (items: ScriptItems): boolean =>
-  items.loopbackVips.length + items.tunnelVips.length > 0 || items.gateway !== undefined;
+export const scriptCarries = (items: ScriptItems): boolean => items.loopbackVips.length + items.tunnelVips.length > 0;
 
 /**
  * The tutorials' /etc/init.d/realserver (start, stop, status), in POSIX sh with ip(8) instead of
@@ -156,17 +156,6 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
       status.push(`\thas_address ${quote(vip.vip)} tunl0 || missing="$missing ${vip.vip}"`);
     }
   }
-  if (items.gateway !== undefined) {
-    const { address, reason } = items.gateway;
-    start.push(
-      ...gap(),
-      reason === 'nat'
-        ? '\t# NAT: the replies must go back through the director, which rewrites their source to the VIP.'
-        : '\t# The router, not the director: with direct routing the replies go straight to the clients.',
-      `\tip route replace default via ${quote(address)}`,
-    );
-    status.push(`\t[ "$(ip route show 0/0 | awk '$1 == "default" { print $3 }')" = ${quote(address)} ] || missing="$missing default-via-${address}"`);
-  }
   if (stop.length === 0) stop.push('\t:');
 
   return [
@@ -176,7 +165,7 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
     '#',
     '# chkconfig: 2345 20 80',
     '# description: Puts the LVS virtual IPs on this real server without answering ARP \\',
-    '#              for them, and sets its default gateway.',
+    '#              for them.',
     '### BEGIN INIT INFO',
     '# Provides:          realserver',
     '# Required-Start:    $network $local_fs',
@@ -186,12 +175,11 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
     '# Default-Stop:      0 1 6',
     '# Short-Description: LVS real server addresses',
     '# Description:       Puts the LVS virtual IPs on this real server without answering',
-    '#                    ARP for them, and sets its default gateway.',
+    '#                    ARP for them.',
     '### END INIT INFO',
     '#',
     '# Written by provision from the cluster description; changes here are overwritten.',
-    '# The stop action removes the VIPs and keeps the ARP settings and the default gateway',
-    '# (without a gateway the host would be cut off).',
+    '# The stop action removes the VIPs and keeps the ARP settings.',
     '',
     'PATH=/sbin:/usr/sbin:/bin:/usr/bin',
     'export PATH',
@@ -261,47 +249,20 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
     '\treturn 3',
     '}',
     '',
-    'case "$1" in',
-    'start) start ;;',
-    'stop) stop ;;',
-    'restart | reload | force-reload) stop && start ;;',
-    'status) status ;;',
-    '*)',
-    '\techo "Usage: $0 {start|stop|restart|status}" >&2',
-    '\texit 2',
-    '\t;;',
-    'esac',
-    '',
+    ...initScriptDispatch,
   ].join('\n');
 }
 
-/**
- * The systemd unit that runs the script: a native unit instead of the generator's wrapper, which
- * recent systemd releases warn about and will drop. ExecReload runs `start` again, which adds
- * whatever is missing without taking the VIPs down.
- */
-export function renderUnit(view: RealServerView, items: ScriptItems): string {
-  return [
-    `# The LVS real server addresses of ${view.host} in cluster ${view.cluster}: ${initScriptPath} run by systemd.`,
-    '# Written by provision from the cluster description; changes here are overwritten.',
-    '[Unit]',
-    'Description=LVS real server addresses (virtual IPs, ARP settings, default gateway)',
-    // The default gateway needs the interface configured; arptables.service loads the ARP rules
-    // before the VIPs come up.
-    ...(items.gateway === undefined ? [] : ['Wants=network-online.target']),
-    `After=${[...(items.gateway === undefined ? ['network.target'] : ['network-online.target']), 'arptables.service'].join(' ')}`,
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'RemainAfterExit=yes',
-    `ExecStart=${initScriptPath} start`,
-    `ExecReload=${initScriptPath} start`,
-    `ExecStop=${initScriptPath} stop`,
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+/** The systemd unit that runs the script. */
+export function renderUnit(view: RealServerView): string {
+  return renderScriptUnit({
+    comments: [`The LVS real server addresses of ${view.host} in cluster ${view.cluster}: ${initScriptPath} run by systemd.`, 'Written by provision from the cluster description; changes here are overwritten.'],
+    description: 'LVS real server addresses (virtual IPs, ARP settings)',
+    // arptables.service loads the ARP rules before the VIPs come up.
+    ordering: ['After=network.target arptables.service'],
+    script: initScriptPath,
+    stop: true,
+  });
 }
 
 /** The directories a page needs between the document root and itself, parents first. */

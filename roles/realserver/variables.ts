@@ -7,9 +7,10 @@ import { PageLine } from '../../src/inventory/value-types.ts';
 /**
  * native: the family's own network configuration where it can hold a VIP on a loopback alias
  * (ifcfg-lo:N on EL5-EL7, /etc/network/interfaces.d on Debian), the realserver script for the rest
- * (TUN, the NAT gateway outside EL5-EL7, every VIP on EL8/EL9, whose NetworkManager ignores ifcfg
- * aliases, and on Ubuntu, whose netplan flushes lo when it applies). init-script: the tutorials'
- * /etc/init.d/realserver for everything, on every family.
+ * (TUN, every VIP on EL8/EL9, whose NetworkManager ignores ifcfg aliases, and on Ubuntu, whose
+ * netplan flushes lo when it applies). init-script: the tutorials' /etc/init.d/realserver for every
+ * VIP, on every family. Either way the default gateway is kept as roles/base/gateway.ts keeps every
+ * host's (GATEWAY= on EL5-EL7, /etc/init.d/default-gateway elsewhere).
  */
 export const BOOT_METHODS = ['native', 'init-script'] as const;
 export type BootMethod = (typeof BOOT_METHODS)[number];

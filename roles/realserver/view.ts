@@ -3,6 +3,7 @@
 // quiet about them on the LAN (ARP), its default gateway, the pages the health checks fetch and the
 // services it runs. Pure; the renderers (render.ts) and the task list (index.ts) read only this.
 import { OperationError } from '../../src/index.ts';
+import { realServerGateway, type DefaultGateway } from '../../src/cluster/gateway.ts';
 import { checkPage, isDirector, servicesOf, type ArpMethod, type Cluster, type VirtualService } from '../../src/cluster/model.ts';
 
 export interface LoopbackVip {
@@ -53,8 +54,11 @@ export interface RealServerView {
   /** interfaces that get arp_ignore/arp_announce besides `all` (sysctl names: VLAN dots become slashes later) */
   arpInterfaces: string[];
   arpRules: ArpRule[];
-  /** the default gateway this host must use, when the cluster decides it (see gatewayOf) */
-  gateway?: { address: string; reason: 'nat' | 'router' };
+  /**
+   * the default gateway this host must use, when the cluster decides it (see realServerGateway;
+   * a director's is the base role's)
+   */
+  gateway?: DefaultGateway;
   /** where the check pages go (no trailing slash) */
   documentRoot: string;
   pages: CheckPage[];
@@ -93,7 +97,7 @@ export function realServerView(cluster: Cluster, host: string): RealServerView |
   }
   const vips = [...loopbackVips.map((v) => v.vip), ...tunnelVips.map((v) => v.vip)];
 
-  const gateway = gatewayOf(cluster, host, services, alsoDirector);
+  const gateway = realServerGateway(cluster, host);
   return {
     cluster: cluster.name,
     host,
@@ -117,32 +121,6 @@ export function realServerView(cluster: Cluster, host: string): RealServerView |
 function aliasBase(alias: string): { device: string; first: number } {
   const [device = 'lo', index] = alias.split(':');
   return { device, first: index === undefined ? 0 : Number(index) };
-}
-
-/**
- * The default gateway the cluster imposes on a real server. NAT: the directors' floating NAT-side
- * address, because the replies must go back through the director that rewrites their source to
- * the VIP (tutorial 004's "default gateway disappeared" problem is this route not persisting).
- * DR/TUN: the network's router, never the director (tutorial 002), when the cluster names one.
- * A director that is also a real server keeps its own gateway: in NAT it would otherwise route
- * through the floating address that it holds itself while active.
- */
-function gatewayOf(cluster: Cluster, host: string, services: VirtualService[], alsoDirector: boolean): RealServerView['gateway'] {
-  if (alsoDirector) return undefined;
-  if (services.some((service) => service.forwarding === 'nat')) {
-    const address = cluster.nat?.gateway ?? cluster.realserver.gateway;
-    if (address === undefined) {
-      throw new OperationError(
-        `realserver: ${host} serves a NAT service, so its default gateway must be the directors' floating NAT-side address; set cluster.nat.gateway (e.g. 192.168.10.1, as in the piranha tutorial)`,
-      );
-    }
-    return { address, reason: 'nat' };
-  }
-  // The model's realserver.gateway defaults to the NAT gateway when any service uses NAT; a host
-  // that serves only DR/TUN services must still use the router.
-  const usesNat = cluster.virtual_services.some((service) => service.forwarding === 'nat');
-  const address = usesNat ? cluster.network.gateway : cluster.realserver.gateway;
-  return address === undefined ? undefined : { address, reason: 'router' };
 }
 
 /** The check of `service` fetches the site's index page: it requests / or index.html (with or without a query). */
