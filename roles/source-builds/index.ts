@@ -99,10 +99,15 @@ function buildTasks(cluster: Cluster, component: SourceComponent): Task[] {
       install: recipe.install,
       creates: recipe.creates,
     });
-  if (!recipe.usesLibdir) return [{ name: `build ${recipe.name}`, op: build('') }];
-  return LIBDIRS.map((libdir) => ({
-    name: `build ${recipe.name} (libraries in ${libdir})`,
-    op: build(libdir),
-    when: (facts: Facts) => sourceLibdir(facts) === libdir,
-  }));
+  // Skipped, as the build is, once the build's result is there (a kernel update does not ask for a rebuild).
+  const prepared: Task[] = (recipe.prepare ?? []).map((step) => ({ name: step.name, op: ops.command({ run: step.run, unless: step.unless, creates: recipe.creates }), when: step.when }));
+  if (!recipe.usesLibdir) return [...prepared, { name: `build ${recipe.name}`, op: build('') }];
+  return [
+    ...prepared,
+    ...LIBDIRS.map((libdir) => ({
+      name: `build ${recipe.name} (libraries in ${libdir})`,
+      op: build(libdir),
+      when: (facts: Facts) => sourceLibdir(facts) === libdir,
+    })),
+  ];
 }

@@ -2,7 +2,7 @@
 // command, what `make install` leaves behind (the sourceBuild's `creates`), and the packages the
 // build needs per platform. The order of SOURCE_COMPONENTS is the dependency order: libnet before
 // cluster-glue, cluster-glue before resource-agents and heartbeat.
-import { quote } from '../../src/index.ts';
+import { quote, type Facts } from '../../src/index.ts';
 import type { SourceComponent } from '../../src/cluster/model.ts';
 import { platformSelectors, type PerPlatform, type PlatformSelector } from '../../src/operations/per-platform.ts';
 import { HA_GROUP, HA_USER, autotoolsLayout } from './layout.ts';
@@ -20,7 +20,45 @@ export interface Recipe {
   creates: string;
   /** build dependencies besides the common tools */
   buildDepends: PerPlatform<string[]>;
+  /** what the build needs that no package list can say (it depends on the running kernel), before the build */
+  prepare?: PrepareStep[];
 }
+
+/** A command run before a build, unless its result is there already. */
+export interface PrepareStep {
+  name: string;
+  run: string;
+  unless: string;
+  when: (facts: Facts) => boolean;
+}
+
+const el5 = (facts: Facts) => facts.os.family === 'el' && facts.os.major === 5;
+
+// The kernel-devel package of the running kernel (EL5 names its tree /usr/src/kernels/<release>-<arch>).
+const runningKernelDevel = 'kernel-devel-$(uname -r)';
+const runningKernelTree = `"$(rpm -ql ${runningKernelDevel} | head -n 1)"`;
+
+/**
+ * EL5's ipvsadm (1.24 in tutorial 000) compiles against the running kernel's IPVS header, which it
+ * finds under /usr/src/linux: the tutorial installs kernel-devel and links /usr/src/linux to its
+ * tree (`ln -s /usr/src/kernels/\`ls /usr/src/kernels/\` /usr/src/linux`). The same, for the running
+ * kernel rather than whichever kernel-devel yum picks or the only tree `ls` finds, and only once.
+ */
+const ipvsadmKernelTree: PrepareStep[] = [
+  {
+    name: 'the running kernel\'s headers (kernel-devel)',
+    run: `yum -y install ${runningKernelDevel}`,
+    unless: `rpm -q ${runningKernelDevel}`,
+    when: el5,
+  },
+  {
+    name: '/usr/src/linux: the running kernel\'s tree',
+    // A real directory there is someone's kernel source: left alone, and the build fails visibly.
+    run: `if [ -d /usr/src/linux ] && [ ! -L /usr/src/linux ]; then echo '/usr/src/linux is a directory, not the link to the running kernel' >&2; exit 1; fi\nln -sfn ${runningKernelTree} /usr/src/linux`,
+    unless: `test "$(readlink /usr/src/linux)" = ${runningKernelTree}`,
+    when: el5,
+  },
+];
 
 /** A configure command line: options as they are (readable), anything else (the description's own arguments) quoted for sh. */
 function commandLine(words: string[]): string {
@@ -135,6 +173,7 @@ export const RECIPES: Record<SourceComponent, Recipe> = {
     configure: () => '',
     install: 'make install',
     creates: '/sbin/ipvsadm',
+    prepare: ipvsadmKernelTree,
     buildDepends: {
       // EL5 has no popt-devel: the popt package has the headers.
       el5: ['popt', 'libnl-devel'],

@@ -119,6 +119,24 @@ describe('builds', () => {
     expect(glue?.summary).toBe('build cluster-glue-1.0.7 from http://mirror.example.com/src/glue-1.0.7.tar.gz');
   });
 
+  it('give EL5’s ipvsadm (tutorial 000’s 1.24) the running kernel’s headers under /usr/src/linux first, once', () => {
+    const ipvsadm124 = heartbeatCluster({ ...ultraMonkey, install: { ipvsadm: sourceInstall('ipvsadm', '1.24') } });
+    const steps = ["the running kernel's headers (kernel-devel)", "/usr/src/linux: the running kernel's tree"];
+    const el5 = plan(ipvsadm124, factsFor('el5'));
+    expect(ran(el5).slice(-3)).toEqual([...steps, 'build ipvsadm']);
+    expect(el5.tasks.find((t) => t.task === steps[0])?.script).toBe('yum -y install kernel-devel-$(uname -r)');
+    expect(el5.tasks.find((t) => t.task === steps[1])?.script).toContain('\nln -sfn "$(rpm -ql kernel-devel-$(uname -r) | head -n 1)" /usr/src/linux');
+    for (const [variant, facts] of variants.filter(([name]) => name !== 'el5')) expect(ran(plan(ipvsadm124, facts)), variant).not.toEqual(expect.arrayContaining([steps[0]]));
+    // Built already: neither step runs, whatever kernel the host runs now.
+    const built = planRole(sourceBuilds, { host: 'lvs1', inventory: heartbeatHosts, cluster: ipvsadm124, facts: factsFor('el5'), state: { files: { '/sbin/ipvsadm': '' } } });
+    expect(built.tasks.filter((t) => [...steps, 'build ipvsadm'].includes(t.task)).map((t) => t.status)).toEqual(['ok', 'ok', 'ok']);
+    // Each step's guard: the package of the running kernel, the link to its tree.
+    const tasks = sourceBuilds.tasks({ vars: {}, host: { name: 'lvs1', address: '', groups: [] }, inventory: { hosts: [] }, cluster: ipvsadm124 });
+    const probes = tasks.filter((t) => steps.includes(t.name)).map((t) => t.op.probe());
+    expect(probes[0]).toContain('rpm -q kernel-devel-$(uname -r)');
+    expect(probes[1]).toContain('test "$(readlink /usr/src/linux)" = "$(rpm -ql kernel-devel-$(uname -r) | head -n 1)"');
+  });
+
   it('read the version from the archive name unless the description gives it', () => {
     expect(sourceVersion({ from: 'source', url: 'http://m/Heartbeat-3-0-STABLE-3.0.4.tar.bz2', sha256: '', configure_args: [] })).toBe('3.0.4');
     expect(sourceVersion({ from: 'source', url: 'http://m/glue-1.0.7.tar.bz2?raw=1', sha256: '', configure_args: [] })).toBe('1.0.7');
