@@ -201,7 +201,7 @@ export const Network = Section(
     interface: Type.Optional(InterfaceName),
     /** prefix length of that network (the VIP's netmask on the director, the L2 checks); default 24 */
     prefix: Type.Optional(Prefix),
-    /** the network's router: the default gateway of DR/TUN real servers (not of NAT ones) */
+    /** the network's router: the default gateway of the directors and of DR/TUN real servers (not of NAT ones) */
     gateway: Type.Optional(Ipv4('the address of the router, e.g. 192.168.2.1')),
   },
   'the network of the VIPs: { interface: eth0, prefix: 24, gateway: 192.168.2.1 }',
