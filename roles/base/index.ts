@@ -2,7 +2,7 @@
 // (heartbeat and ldirectord resolve node names), the hostname, set the way each family keeps it,
 // and the default gateway of a director (or of any host, from default_gateway).
 import { defineRole, OperationError, ops, sh, type Facts, type RoleContext, type Task } from '../../src/index.ts';
-import { directorGateway, realServerGateway, type DefaultGateway } from '../../src/cluster/gateway.ts';
+import { defaultGatewayConflict, directorGateway, realServerGateway, type DefaultGateway } from '../../src/cluster/gateway.ts';
 import { defaultGatewayTasks } from './gateway.ts';
 import { baseVariables } from './variables.ts';
 
@@ -57,20 +57,17 @@ export default defineRole({
  * One source for each host's default gateway. The description's: a director's is
  * cluster.network.gateway (the base role sets it, default_gateway overriding it); a real server's is
  * the realserver role's, which default_gateway must not contradict (both would rewrite GATEWAY on
- * every run). Any other host, or a cluster that names no gateway for it: default_gateway, if set.
+ * every run; lint's realserver-default-gateway says so before the run). Any other host, or a
+ * cluster that names no gateway for it: default_gateway, if set.
  */
 function gatewayTasks(ctx: RoleContext<{ default_gateway: string }>): Task[] {
   const { cluster, host, vars } = ctx;
-  const configured: DefaultGateway | undefined = vars.default_gateway === '' ? undefined : { address: vars.default_gateway, reason: 'configured' };
-  const ofRealServer = cluster === undefined ? undefined : realServerGateway(cluster, host.name);
-  if (ofRealServer !== undefined) {
-    if (configured !== undefined && configured.address !== ofRealServer.address) {
-      throw new OperationError(
-        `base: the realserver role sets the default gateway of ${host.name}, a real server of cluster ${cluster?.name}, to ${ofRealServer.address} (${ofRealServer.reason === 'nat' ? 'cluster.nat.gateway' : 'the router: realserver.gateway or network.gateway'}); default_gateway ${configured.address} contradicts it: leave default_gateway unset for the cluster's real servers, or change the description`,
-      );
-    }
-    return [];
+  if (cluster !== undefined) {
+    const conflict = defaultGatewayConflict(cluster, host.name, vars.default_gateway);
+    if (conflict !== undefined) throw new OperationError(`base: ${conflict}`);
+    if (realServerGateway(cluster, host.name) !== undefined) return [];
   }
-  const gateway = configured ?? (cluster === undefined ? undefined : directorGateway(cluster, host.name));
+  const gateway: DefaultGateway | undefined =
+    vars.default_gateway === '' ? (cluster === undefined ? undefined : directorGateway(cluster, host.name)) : { address: vars.default_gateway, reason: 'configured' };
   return gateway === undefined ? [] : defaultGatewayTasks(host.name, gateway);
 }

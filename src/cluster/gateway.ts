@@ -1,7 +1,8 @@
 // The default gateway the cluster description gives each of its hosts. Two roles set it, each for
 // the hosts it owns, from these functions: the base role for the directors (and for hosts the
 // description says nothing about, from its default_gateway variable), the realserver role for the
-// real servers that are not directors. Pure.
+// real servers that are not directors. Pure; lint (realserver-default-gateway) and the base role
+// judge a default_gateway that contradicts the description with the same function.
 import { OperationError } from '../core/operation.ts';
 import { isDirector, servicesOf, type Cluster } from './model.ts';
 
@@ -50,4 +51,16 @@ export function realServerGateway(cluster: Cluster, host: string): DefaultGatewa
   const usesNat = cluster.virtual_services.some((service) => service.forwarding === 'nat');
   const address = usesNat ? cluster.network.gateway : cluster.realserver.gateway;
   return address === undefined ? undefined : { address, reason: 'router' };
+}
+
+/**
+ * Why `defaultGateway` (the base role's variable; '' is unset) cannot be `host`'s, or undefined: a
+ * real server's gateway is the realserver role's, and two roles writing different GATEWAY= lines
+ * would each change it back on every run. A director's may differ: the variable overrides it.
+ */
+export function defaultGatewayConflict(cluster: Cluster, host: string, defaultGateway: string): string | undefined {
+  const decided = realServerGateway(cluster, host);
+  if (decided === undefined || defaultGateway === '' || defaultGateway === decided.address) return undefined;
+  const source = decided.reason === 'nat' ? 'cluster.nat.gateway' : 'the router: realserver.gateway or network.gateway';
+  return `the realserver role sets the default gateway of ${host}, a real server of cluster ${cluster.name}, to ${decided.address} (${source}); default_gateway ${defaultGateway} contradicts it: leave default_gateway unset for the cluster's real servers, or change the description`;
 }

@@ -1,8 +1,9 @@
 // How LVS forwards a request, and what each method needs of the network: DR real servers on the
 // directors' segment, NAT real servers routing back through the floating gateway (and not being
 // directors), the directors forwarding IPv4 for NAT, a different real server port only with NAT.
-import { networkOf, sameNetwork, serviceKey } from '../model.ts';
-import { isIpv4, serviceAt, type Issue, type LintRule } from './rule.ts';
+import { defaultGatewayConflict } from '../gateway.ts';
+import { networkOf, realServerHosts, sameNetwork, serviceKey } from '../model.ts';
+import { inventoryVar, isIpv4, serviceAt, type Issue, type LintRule } from './rule.ts';
 
 export const FORWARDING_RULES: readonly LintRule[] = [
   {
@@ -103,6 +104,22 @@ export const FORWARDING_RULES: readonly LintRule[] = [
           });
         });
       });
+      return issues;
+    },
+  },
+  {
+    id: 'realserver-default-gateway',
+    severity: 'error',
+    summary: "a real server's default_gateway (base role) agrees with the gateway the description gives it",
+    reason:
+      "The realserver role sets a real server's default gateway from the description (NAT: the floating nat.gateway; DR/TUN: the router); the base role's default_gateway would write another GATEWAY= line and route, and each role would change it back on every run. Directors are not judged: there default_gateway overrides network.gateway.",
+    check: ({ cluster, hosts }) => {
+      const issues: Issue[] = [];
+      for (const name of realServerHosts(cluster)) {
+        const value = inventoryVar(hosts.get(name), 'default_gateway');
+        const conflict = typeof value === 'string' ? defaultGatewayConflict(cluster, name, value) : undefined;
+        if (conflict !== undefined) issues.push({ message: conflict, at: { host: name } });
+      }
       return issues;
     },
   },

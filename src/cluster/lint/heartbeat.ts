@@ -2,27 +2,17 @@
 // facts are in: heartbeat-node-name is also the rule of the run, see lintNodeNames in ../lint.ts),
 // ipfail, authkeys, and ldirectord's quiescent with persistent services.
 import type { InventoryHost } from '../../inventory/model.ts';
-import { interpolateVars } from '../../inventory/interpolate.ts';
 import type { PathSegment } from '../../inventory/yaml-file.ts';
 import { heartbeatNodeName, serviceKey } from '../model.ts';
-import { serviceAt, type Issue, type LintRule, type LintSubject } from './rule.ts';
+import { inventoryVar, serviceAt, type Issue, type LintRule, type LintSubject } from './rule.ts';
 
 /**
  * Whether the base role sets `host`'s hostname to its inventory name: its variable
  * manage_hostname (the role's default is true) as the host's inventory variables set it. The role
- * tests the value for truth, so this does too; a template is resolved against the host's other
- * inventory variables where it can be.
+ * tests the value for truth, so this does too.
  */
 export function managesHostname(host: Partial<Pick<InventoryHost, 'vars' | 'varOrigin'>> | undefined): boolean {
-  const vars = host?.vars ?? {};
-  let value = vars.manage_hostname;
-  if (typeof value === 'string' && value.includes('{{')) {
-    try {
-      value = interpolateVars(vars, host?.varOrigin ?? {}).manage_hostname;
-    } catch {
-      // It refers to a play or role variable, or another variable does: judged as written.
-    }
-  }
+  const value = inventoryVar(host, 'manage_hostname');
   return value === undefined ? true : Boolean(value);
 }
 

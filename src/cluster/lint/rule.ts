@@ -3,6 +3,7 @@
 // this directory by family; ../lint.ts holds the registry and runs them.
 import type { Facts } from '../../core/facts.ts';
 import type { ClusterSource, InventoryHost } from '../../inventory/model.ts';
+import { interpolateVars } from '../../inventory/interpolate.ts';
 import type { PathSegment } from '../../inventory/yaml-file.ts';
 import { parseAddress } from '../../lab/ipv4.ts';
 import type { Cluster } from '../model.ts';
@@ -69,6 +70,21 @@ export function locate(subject: LintSubject, at: Issue['at']): Where {
 export function formatWhere({ file, line, column }: Where): string {
   if (file === undefined) return '';
   return [file, line, column].filter((part) => part !== undefined).join(':');
+}
+
+/**
+ * A base role variable as the host's inventory variables set it (undefined: the role's default); a
+ * template is resolved against the host's other inventory variables where it can be, else judged as
+ * written (it refers to a play or role variable, or another variable does).
+ */
+export function inventoryVar(host: Partial<Pick<InventoryHost, 'vars' | 'varOrigin'>> | undefined, name: string): unknown {
+  const value = host?.vars?.[name];
+  if (typeof value !== 'string' || !value.includes('{{')) return value;
+  try {
+    return interpolateVars(host?.vars ?? {}, host?.varOrigin ?? {})[name];
+  } catch {
+    return value;
+  }
 }
 
 export const isIpv4 = (text: string): boolean => parseAddress(text) !== undefined;

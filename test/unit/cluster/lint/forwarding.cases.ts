@@ -27,6 +27,13 @@ export const cases: readonly RuleCase[] = [
     line: 'host: web1',
   },
   {
+    rule: 'realserver-default-gateway',
+    base: 'piranha',
+    fail: (_c, doc) => ((doc.all as Cluster).children.webservers.hosts.web1.vars = { default_gateway: '192.168.10.254' }),
+    pass: (_c, doc) => ((doc.all as Cluster).children.webservers.hosts.web1.vars = { default_gateway: '192.168.10.1' }),
+    line: 'web1',
+  },
+  {
     rule: 'nat-director-realserver',
     base: 'piranha',
     fail: (c) => service(c).realservers.push({ host: 'lvs-backup' }),
