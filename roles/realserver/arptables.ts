@@ -10,20 +10,22 @@
 import { quote } from '../../src/index.ts';
 import type { ArpRule } from './view.ts';
 
-export interface ArpChains {
+/** The tool that lists and adds the rules, and its names of the two built-in chains. */
+export interface ArpTool {
+  command: string;
   input: string;
   output: string;
 }
 
-export const jfChains: ArpChains = { input: 'IN', output: 'OUT' };
-export const standardChains: ArpChains = { input: 'INPUT', output: 'OUTPUT' };
+export const jfTool: ArpTool = { command: 'arptables', input: 'IN', output: 'OUT' };
+export const standardTool: ArpTool = { command: 'arptables', input: 'INPUT', output: 'OUTPUT' };
 
 interface ChainRule {
   chain: string;
   args: string[];
 }
 
-function chainRules(rules: ArpRule[], chains: ArpChains): ChainRule[] {
+function chainRules(rules: ArpRule[], chains: ArpTool): ChainRule[] {
   return rules.flatMap(({ vip, realAddress }) => [
     { chain: chains.input, args: ['-d', vip, '-j', 'DROP'] },
     { chain: chains.output, args: ['-s', vip, '-j', 'mangle', '--mangle-ip-s', realAddress] },
@@ -50,33 +52,53 @@ const findRuleAwk = [
 ].join('\n');
 
 /** Shell functions the scripts below call: arp_rule_live CHAIN ARGS..., arp_rule_saved FILE CHAIN ARGS... */
-const functions = [
-  `arp_find_rule() { awk -v want="$*" ${quote(findRuleAwk)}; }`,
-  'arp_rule_live() { arp_chain=$1; shift; arptables -L "$arp_chain" -n 2>/dev/null | arp_find_rule "$@"; }',
-  'arp_rule_saved() { arp_file=$1; arp_chain=$2; shift 2; [ -f "$arp_file" ] && grep "^-A $arp_chain " "$arp_file" | arp_find_rule "$@"; }',
-].join('\n');
+const functions = (tool: ArpTool): string =>
+  [
+    `arp_find_rule() { awk -v want="$*" ${quote(findRuleAwk)}; }`,
+    `arp_rule_live() { arp_chain=$1; shift; ${tool.command} -L "$arp_chain" -n 2>/dev/null | arp_find_rule "$@"; }`,
+    'arp_rule_saved() { arp_file=$1; arp_chain=$2; shift 2; [ -f "$arp_file" ] && grep "^-A $arp_chain " "$arp_file" | arp_find_rule "$@"; }',
+  ].join('\n');
 
-/** How the family keeps the rules: the command that saves them, and the file it writes. */
-export interface ArpSave {
-  command: string;
-  file: string;
-}
+/**
+ * How the family keeps the rules for boot. `command`: a save command writes the file (arptables_jf's
+ * `service arptables_jf save`, as the tutorial does). `rendered`: the role writes the file itself
+ * (renderSavedRules), because arptables-nft-save prints a mangle address as the host's name when
+ * /etc/hosts has one (`--mangle-ip-s web1`, seen with 1.8.9), which a check cannot compare and a
+ * restore resolves only if the name still resolves at boot.
+ */
+export type ArpSave = { kind: 'command'; command: string; file: string } | { kind: 'rendered'; file: string };
 
-/** Adds the missing rules (before anything else, so a VIP is never announced), then saves them. */
-export function applyRulesScript(rules: ArpRule[], chains: ArpChains, save: ArpSave): string {
-  const lines = [functions];
-  for (const rule of chainRules(rules, chains)) {
-    lines.push(`arp_rule_live ${rule.chain} ${words(rule.args)} || arptables -A ${rule.chain} ${words(rule.args)}`);
+/** Adds the missing rules (before anything else, so a VIP is never announced), then saves them with a save command. */
+export function applyRulesScript(rules: ArpRule[], tool: ArpTool, save: ArpSave): string {
+  const lines = [functions(tool)];
+  for (const rule of chainRules(rules, tool)) {
+    lines.push(`arp_rule_live ${rule.chain} ${words(rule.args)} || ${tool.command} -A ${rule.chain} ${words(rule.args)}`);
   }
-  lines.push(save.command);
+  if (save.kind === 'command') lines.push(save.command);
   return lines.join('\n');
 }
 
-/** Succeeds when every rule is both in the running tables and in the saved file. */
-export function rulesInPlaceCheck(rules: ArpRule[], chains: ArpChains, save: ArpSave): string {
-  const checks = chainRules(rules, chains).flatMap((rule) => [
+/** Succeeds when every rule is in the running tables and, when a command saves them, in the saved file. */
+export function rulesInPlaceCheck(rules: ArpRule[], tool: ArpTool, save: ArpSave): string {
+  const checks = chainRules(rules, tool).flatMap((rule) => [
     `arp_rule_live ${rule.chain} ${words(rule.args)}`,
-    `arp_rule_saved ${quote(save.file)} ${rule.chain} ${words(rule.args)}`,
+    ...(save.kind === 'command' ? [`arp_rule_saved ${quote(save.file)} ${rule.chain} ${words(rule.args)}`] : []),
   ]);
-  return [functions, checks.join(' &&\n')].join('\n');
+  return [functions(tool), checks.join(' &&\n')].join('\n');
+}
+
+/**
+ * The saved rules, in the format arptables-restore reads (legacy and nft alike: '#' lines are
+ * comments; the chains keep their ACCEPT policies). Restoring replaces every rule of the table.
+ */
+export function renderSavedRules(rules: ArpRule[], tool: ArpTool): string {
+  return [
+    '# The ARP rules of this LVS real server: written by provision from the cluster description,',
+    '# loaded at boot before the VIPs come up. Changes here are overwritten.',
+    '*filter',
+    `:${tool.input} ACCEPT`,
+    `:${tool.output} ACCEPT`,
+    ...chainRules(rules, tool).map((rule) => `-A ${rule.chain} ${rule.args.join(' ')}`),
+    '',
+  ].join('\n');
 }

@@ -12,8 +12,9 @@
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
 import { defaultGatewayTasks } from '../base/gateway.ts';
-import { applyRulesScript, jfChains, rulesInPlaceCheck, standardChains, type ArpChains, type ArpSave } from './arptables.ts';
+import { applyRulesScript, jfTool, renderSavedRules, rulesInPlaceCheck, standardTool, type ArpSave, type ArpTool } from './arptables.ts';
 import {
+  debianArptables,
   debianArptablesFile,
   ifcfgPath,
   indexPagePath,
@@ -68,10 +69,10 @@ export function bootLayout(view: RealServerView, facts: Facts, method: BootMetho
  * saves the running rules and the file it writes, which the family restores at boot (EL: the
  * arptables_jf or arptables service; Debian: the realserver script or the ifupdown stanza).
  */
-const arptablesFamilies: Array<{ tool: string; chains: ArpChains; save: ArpSave; when: (facts: Facts) => boolean }> = [
-  { tool: 'arptables_jf', chains: jfChains, save: { command: 'service arptables_jf save', file: '/etc/sysconfig/arptables' }, when: arptablesJf },
-  { tool: 'arptables', chains: standardChains, save: { command: 'arptables-save > /etc/sysconfig/arptables', file: '/etc/sysconfig/arptables' }, when: (facts) => el(facts) && !arptablesJf(facts) },
-  { tool: 'arptables', chains: standardChains, save: { command: `arptables-save > ${debianArptablesFile}`, file: debianArptablesFile }, when: (facts) => !el(facts) },
+const arptablesFamilies: Array<{ name: string; tool: ArpTool; save: ArpSave; when: (facts: Facts) => boolean }> = [
+  { name: 'arptables_jf', tool: jfTool, save: { kind: 'command', command: 'service arptables_jf save', file: '/etc/sysconfig/arptables' }, when: arptablesJf },
+  { name: 'arptables', tool: standardTool, save: { kind: 'rendered', file: '/etc/sysconfig/arptables' }, when: (facts) => el(facts) && !arptablesJf(facts) },
+  { name: debianArptables.tool, tool: { ...standardTool, command: debianArptables.tool }, save: { kind: 'rendered', file: debianArptablesFile }, when: (facts) => !el(facts) },
 ];
 
 /** How the role's variables shape the task list. */
@@ -103,14 +104,18 @@ function arpTasks(view: RealServerView, vips: string[]): Task[] {
     const rules = view.arpRules;
     tasks.push({
       name: 'arptables installed',
-      op: ops.packages({ names: { el5: ['arptables_jf'], el6: ['arptables_jf'], el7: ['arptables'], el8: ['iptables-arptables'], el9: ['iptables-nft', 'iptables-nft-services'], debian: ['arptables'] } }),
+      // Debian and Ubuntu: arptables-nft comes with iptables (see debianArptables).
+      op: ops.packages({ names: { el5: ['arptables_jf'], el6: ['arptables_jf'], el7: ['arptables'], el8: ['iptables-arptables'], el9: ['iptables-nft', 'iptables-nft-services'], debian: ['iptables'] } }),
     });
     for (const family of arptablesFamilies) {
       tasks.push({
-        name: `ARP requests for the VIPs dropped and never sent from them (${family.tool}, saved in ${family.save.file})`,
-        op: ops.command({ run: applyRulesScript(rules, family.chains, family.save), unless: rulesInPlaceCheck(rules, family.chains, family.save) }),
+        name: `ARP requests for the VIPs dropped and never sent from them (${family.name}${family.save.kind === 'command' ? `, saved in ${family.save.file}` : ''})`,
+        op: ops.command({ run: applyRulesScript(rules, family.tool, family.save), unless: rulesInPlaceCheck(rules, family.tool, family.save) }),
         when: family.when,
       });
+      if (family.save.kind === 'rendered') {
+        tasks.push({ name: `ARP rules restored at boot from ${family.save.file}`, op: ops.file({ path: family.save.file, content: renderSavedRules(rules, family.tool), mode: '0644' }), when: family.when });
+      }
     }
     tasks.push({
       name: 'arptables rules restored at boot',

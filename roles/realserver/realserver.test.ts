@@ -114,14 +114,17 @@ describe('realserver rules', () => {
     }
   });
 
-  it('uses the tutorial chain names IN/OUT with arptables_jf (EL5, EL6) and INPUT/OUTPUT elsewhere', () => {
+  it('uses the tutorial chain names IN/OUT with arptables_jf (EL5, EL6), INPUT/OUTPUT elsewhere, and arptables-nft by name on Debian', () => {
     const c = cluster({ realserver: { arp: 'arptables' } });
     const scriptOn = (facts: Facts) => plan({ cluster: c, hosts: hostsOf(c) }, 'web1', facts).tasks.find((t) => t.task.startsWith('ARP requests') && t.status === 'changed')?.script ?? '';
     expect(scriptOn(factsFor('el6'))).toContain('arptables -A IN -d 10.0.0.100 -j DROP');
     expect(scriptOn(factsFor('el6'))).toContain('arptables -A OUT -s 10.0.0.100 -j mangle --mangle-ip-s 10.0.0.11');
     expect(scriptOn(factsFor('el6'))).toContain('service arptables_jf save');
     expect(scriptOn(factsFor('el9'))).toContain('arptables -A INPUT -d 10.0.0.100 -j DROP');
-    expect(scriptOn(factsFor('debian12'))).toContain('arptables-save > /etc/arptables.rules');
+    // Debian: the nft tool by its own name, whatever the `arptables` alternative points at.
+    expect(scriptOn(factsFor('debian12'))).toContain('arptables-nft -A INPUT -d 10.0.0.100 -j DROP');
+    expect(scriptOn(factsFor('debian12'))).not.toContain('arptables-nft-save');
+    expect(scriptOn(factsFor('debian12'))).not.toMatch(/(^|[^-])arptables -/m);
   });
 
   it('refuses arptables on a director that is also a real server (it would drop ARP for its own VIP)', () => {

@@ -14,6 +14,16 @@ import type { CheckPage, LoopbackVip, RealServerView, TunnelVip } from './view.t
 
 /** Where Debian-family hosts keep their arptables rules (the package defines no place; EL uses /etc/sysconfig/arptables). */
 export const debianArptablesFile = '/etc/arptables.rules';
+/**
+ * The arptables tool of the Debian family, named in full: `arptables` is an alternative that
+ * installing a package can turn over. Debian's arptables package holds only the legacy tool
+ * (priority 10); the iptables package brings arptables-nft (priority 20), and installing it later
+ * (the firewall role does) points `arptables` at nft, which lists none of the rules that legacy
+ * loaded, though both stay in force. Seen on the lab: every check then failed and each run added
+ * the rules again. The nft tool (from iptables, on every Debian and Ubuntu release supported) is the
+ * one the family chose as its default.
+ */
+export const debianArptables = { tool: 'arptables-nft', restore: 'arptables-nft-restore' } as const;
 export const initScriptPath = '/etc/init.d/realserver';
 export const unitPath = '/etc/systemd/system/realserver.service';
 export const interfacesFile = '/etc/network/interfaces.d/lvs-realserver';
@@ -75,7 +85,7 @@ export function renderInterfaces(view: RealServerView, vips: LoopbackVip[], arpt
       `\taddress ${vip.vip}`,
       '\tnetmask 255.255.255.255',
     );
-    if (i === 0 && arptablesFile !== undefined) lines.push(`\tpre-up arptables-restore < ${arptablesFile}`);
+    if (i === 0 && arptablesFile !== undefined) lines.push(`\tpre-up ${debianArptables.restore} < ${arptablesFile}`);
   });
   return lines.join('\n') + '\n';
 }
@@ -121,7 +131,7 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
       '\t# ARP first: the saved arptables rules drop ARP requests for the VIPs and rewrite a VIP as',
       '\t# the sender of our requests to our own address; loaded before the VIPs exist, so that no',
       '\t# client ever maps a VIP to this host: only the director may answer for it.',
-      `\tarptables-restore < ${quote(items.arptablesFile)}`,
+      `\t${debianArptables.restore} < ${quote(items.arptablesFile)}`,
     );
   }
   // A blank line between the parts of start, not before the first.

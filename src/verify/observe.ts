@@ -11,6 +11,25 @@ import { realServerView } from '../../roles/realserver/view.ts';
 import { LDIRECTORD_CF } from '../../roles/ldirectord/render.ts';
 import { KEEPALIVED_CONF } from '../../roles/keepalived/render.ts';
 
+/**
+ * Every ARP rule in force, whichever tool loaded it: the nft rules (arptables-nft) and, when the
+ * legacy table exists in this network namespace (/proc/net/arp_tables_names; listing it with the
+ * legacy tool would create it), the legacy ones, with the legacy tool under whatever name it has
+ * (arptables-legacy; arptables on EL7; arptables_jf's arptables on EL5/EL6). Both kinds filter
+ * ARP at once, and the `arptables` alternative shows only one of them: on Debian installing
+ * iptables turns it from legacy to nft.
+ */
+const ARPTABLES_IN_FORCE = [
+  'if command -v arptables-nft >/dev/null 2>&1; then arptables-nft -L -n 2>/dev/null; fi',
+  'if grep -qx filter /proc/net/arp_tables_names 2>/dev/null; then',
+  '  for provision_t in arptables-legacy arptables arptables_jf; do',
+  '    if command -v "$provision_t" >/dev/null 2>&1 && ! "$provision_t" --version 2>&1 | grep -q nf_tables; then "$provision_t" -L -n; break; fi',
+  '  done',
+  'fi',
+  // No tool at all is what fails: no rules listed is an answer the check reads.
+  'command -v arptables-nft >/dev/null 2>&1 || command -v arptables >/dev/null 2>&1 || command -v arptables_jf >/dev/null 2>&1',
+].join('\n');
+
 export interface Observation {
   /** unique per host; the checks look observations up by it */
   key: string;
@@ -105,7 +124,7 @@ export function hostObservations(cluster: Cluster, host: string): Observation[] 
           script: `for provision_i in ${[...new Set(interfaces)].map((i) => quote(i.replaceAll('.', '/'))).join(' ')}; do provision_d=/proc/sys/net/ipv4/conf/$provision_i; printf '%s %s %s\\n' "$provision_i" "$(cat "$provision_d/arp_ignore" 2>/dev/null || echo -)" "$(cat "$provision_d/arp_announce" 2>/dev/null || echo -)"; done`,
         });
       } else {
-        out.push({ key: 'arptables', command: 'arptables -L -n', script: 'if command -v arptables >/dev/null 2>&1; then arptables -L -n; else arptables_jf -L -n; fi' });
+        out.push({ key: 'arptables', command: 'arptables -L -n (nft and legacy)', script: ARPTABLES_IN_FORCE });
       }
     }
     if (realServer.gateway) out.push({ key: 'route', command: 'ip -4 route show default', script: 'ip -4 route show default' });
