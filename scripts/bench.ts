@@ -309,7 +309,12 @@ async function runRounds(bench: Bench, selection: Selection): Promise<void> {
           await record('cross', round, outcome);
           bench.equivalences.push({ selection: selection.label, round, madeBy: tool, checkedBy: other, changed: outcome.changed, failed: outcome.failed });
           const changed = selection.hosts.filter((host) => (outcome.changed[host] ?? 0) !== 0);
-          if (changed.length > 0) bench.problems.push(`${selection.label}, round ${round + 1}: after ${tool}'s first run, ${other} changed something on ${changed.map((host) => `${host} (${outcome.changed[host]})`).join(', ')}: the twin does not do what we do`);
+          const what = (host: string) => (outcome.changedTasks?.[host] ?? []).map((task) => `\n    ${host}: ${task}`).join('');
+          if (changed.length > 0) {
+            bench.problems.push(
+              `${selection.label}, round ${round + 1}: after ${tool}'s first run, ${other} changed something on ${changed.map((host) => `${host} (${outcome.changed[host]})`).join(', ')}: the twin does not do what we do${changed.map(what).join('')}`,
+            );
+          }
         }
       }
     }

@@ -23,6 +23,8 @@ export interface RunOutcome {
   measured: Measured;
   /** per host: tasks that changed (or would change, with --check) */
   changed: Record<string, number>;
+  /** per host, ours only: the names of the tasks that changed ("role : task: summary"), to say where the twin differs */
+  changedTasks?: Record<string, string[]>;
   /** per host: remote executions (Ansible: ssh, sftp and scp invocations) */
   executions: Record<string, number>;
   failed: boolean;
@@ -40,14 +42,20 @@ export async function runProvision(inventoryFile: string, playbookFile: string, 
   const measured = await measure(process.execPath, args, { env, cwd: PROJECT_DIR });
   const lines = (await readFile(events, 'utf8').catch(() => '')).split('\n').filter(Boolean);
   await rm(events, { force: true });
-  const recap = lines.map((line) => JSON.parse(line) as RunEvent).find((event): event is Extract<RunEvent, { type: 'recap' }> => event.type === 'recap');
+  const parsed = lines.map((line) => JSON.parse(line) as RunEvent);
+  const recap = parsed.find((event): event is Extract<RunEvent, { type: 'recap' }> => event.type === 'recap');
+  const changedTasks: Record<string, string[]> = {};
+  for (const event of parsed) {
+    if (event.type !== 'task' || !event.changed) continue;
+    (changedTasks[event.host] ??= []).push(`${event.role ?? ''} : ${event.task}${event.summary ? `: ${event.summary}` : ''}`);
+  }
   const changed: Record<string, number> = {};
   const executions: Record<string, number> = {};
   for (const row of recap?.hosts ?? []) {
     changed[row.host] = row.changed;
     executions[row.host] = row.remoteExecutions;
   }
-  return { tool: 'provision', measured, changed, executions, failed: measured.exitCode !== 0 || recap === undefined };
+  return { tool: 'provision', measured, changed, changedTasks, executions, failed: measured.exitCode !== 0 || recap === undefined };
 }
 
 /** Ends the twin's ControlPersist masters, so the next run connects anew as ours does. */
