@@ -61,16 +61,29 @@ export function runCli(project: Project, args: string[], options: RunCliOptions 
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      void (json === undefined ? Promise.resolve('') : readFile(json, 'utf8'))
+      (json === undefined ? Promise.resolve('') : readFile(json, 'utf8'))
         .catch(() => '')
-        .then((text) => {
-          const events = text
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Record<string, unknown>);
-          resolve({ exitCode: code ?? (signal ? 128 : -1), stdout, stderr, events });
-        });
+        .then((text) => resolve({ exitCode: code ?? (signal ? 128 : -1), stdout, stderr, events: parseEvents(text, signal) }))
+        .catch(reject);
     });
+  });
+}
+
+/**
+ * The --json events, one per line. A run killed by a signal may have been writing its last line
+ * (a task's diff of a large file is one long line): that line alone is dropped. Any other line that
+ * is not JSON is an error of the CLI.
+ */
+function parseEvents(text: string, signal: NodeJS.Signals | null): Array<Record<string, unknown>> {
+  const lines = text.split('\n').filter(Boolean);
+  return lines.flatMap((line, i) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch (error) {
+      const cutShort = signal !== null && i === lines.length - 1 && !text.endsWith('\n');
+      if (cutShort) return [];
+      throw new Error(`--json event line ${i + 1} is not JSON: ${String(error)}`);
+    }
   });
 }
 
