@@ -13,13 +13,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadInventory } from '../../../src/inventory/load.ts';
-import { labDown, labReset, labUp } from '../../../src/lab/lab.ts';
+import { labReset, labUp } from '../../../src/lab/lab.ts';
 import { labSecret } from '../../../src/lab/secrets.ts';
 import { ipvsadmRules, ipvsServices } from '../../../src/cluster/ipvs.ts';
 import { chromium } from '../../support/chromium.ts';
 import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, sshOk } from '../lab/support.ts';
-import { checksOf, failedChecks, fetchFromHere, holdsVip, ipvsTable, LAB_ADDRESSES, recapRows, sitePlaybook, waitFor } from './support.ts';
+import { checksOf, expectEveryHost, expectNotPrinted, failedChecks, fetchFromHere, holdsVip, ipvsTable, LAB_ADDRESSES, recapRows, sitePlaybook, tearDownLab, waitFor } from './support.ts';
 
 const inventory = path.join(repoRoot, 'inventory', 'lab.yaml');
 const { master, backup, web1, web2, client, vip } = LAB_ADDRESSES;
@@ -51,10 +51,7 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     first = await provision();
   }, FIRST_BUILD_TIMEOUT_MS + FIRST_RUN_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await labDown();
-    await project?.remove();
-  }, 120_000);
+  afterAll(() => tearDownLab(project), 120_000);
 
   it('provisions every host of the lab without a failure', () => {
     const rows = recapRows(first);
@@ -66,7 +63,7 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
     console.log(`first run, remote executions per host: ${rows.map((r) => `${String(r.host)} ${String(r.remoteExecutions)}`).join(', ')}`);
     for (const row of rows) expect(row.remoteExecutions, String(row.host)).toBeLessThanOrEqual(2 + SITE_PLAYS);
     // The HA key reached the hosts and nowhere else.
-    expect(`${first.stdout}${first.stderr}${JSON.stringify(first.events)}`).not.toContain(env.HA_AUTH_KEY);
+    expectNotPrinted(first, env.HA_AUTH_KEY);
   });
 
   it('proves the cluster with provision verify: every check passes, each with its evidence', async () => {
@@ -193,7 +190,7 @@ describe.skipIf(skipReason)('the lab cluster (inventory/lab.yaml, playbooks/site
   it('changes nothing on a second run', async () => {
     const second = await provision();
     // A no-op run: the lock and the probes of every play, then the release: 2 executions a host.
-    for (const row of recapRows(second)) expect(row, second.stdout.slice(-3000)).toMatchObject({ changed: 0, failed: 0, unreachable: 0, remoteExecutions: 2 });
+    expectEveryHost(second, { changed: 0, failed: 0, unreachable: 0, remoteExecutions: 2 });
   }, RUN_TIMEOUT_MS);
 
   it('drills real faults and measures them: a real server stops, heartbeat stops, lvs-master dies', async () => {

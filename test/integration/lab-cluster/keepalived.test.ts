@@ -14,11 +14,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/inventory/load.ts';
-import { labDown, labUp } from '../../../src/lab/lab.ts';
+import { labUp } from '../../../src/lab/lab.ts';
 import { ipvsadmRules, ipvsServices } from '../../../src/cluster/ipvs.ts';
 import { makeProject, runCli, type CliResult, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, sshOk } from '../lab/support.ts';
-import { checksOf, failedChecks, holdsVip, LAB_ADDRESSES, recapRows, sitePlaybook } from './support.ts';
+import { checksOf, expectEveryHost, expectNotPrinted, failedChecks, holdsVip, LAB_ADDRESSES, sitePlaybook, tearDownLab } from './support.ts';
 
 const { master, backup, web1, web2, client, vip } = LAB_ADDRESSES;
 /** The second VIP, with persistence (the tutorial's .200). */
@@ -120,14 +120,11 @@ describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_ser
     first = await provision();
   }, FIRST_BUILD_TIMEOUT_MS + RUN_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await labDown();
-    await project?.remove();
-  }, 120_000);
+  afterAll(() => tearDownLab(project), 120_000);
 
   it('provisions the directors and real servers without a failure, and prints no VRRP password', async () => {
-    for (const row of recapRows(first)) expect(row, first.stdout.slice(-3000)).toMatchObject({ failed: 0, unreachable: 0 });
-    expect(`${first.stdout}${first.stderr}${JSON.stringify(first.events)}`).not.toContain(VRRP_PASS);
+    expectEveryHost(first, { failed: 0, unreachable: 0 });
+    expectNotPrinted(first, VRRP_PASS);
     // The file that holds it is root's only.
     expect((await sshOk(master, 'stat -c %a /etc/keepalived/keepalived.conf')).trim()).toBe('600');
     // The firewall role opened VRRP and port 80 on the VIP, now and in the rules restored at boot.
@@ -190,7 +187,7 @@ describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_ser
 
   it('changes nothing on a second run', async () => {
     const second = await provision();
-    for (const row of recapRows(second)) expect(row, second.stdout.slice(-3000)).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
+    expectEveryHost(second, { changed: 0, failed: 0, unreachable: 0 });
   }, RUN_TIMEOUT_MS);
 
   it("drills real faults: a real server's nginx stops, the MASTER's keepalived stops, the MASTER's VM dies; preempt brings the VIP back each time", async () => {

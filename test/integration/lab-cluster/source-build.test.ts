@@ -20,7 +20,7 @@ import { labDown, labUp } from '../../../src/lab/lab.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
 import { makeProject, runCli, type Project } from '../../support/project.ts';
 import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, ssh, sshOk } from '../lab/support.ts';
-import { LAB_ADDRESSES, recapRows, sitePlaybook } from './support.ts';
+import { expectEveryHost, LAB_ADDRESSES, recapRows, sitePlaybook } from './support.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -187,7 +187,7 @@ describe.skipIf(skipReason)('source builds on the lab network (ipvsadm 1.31 and 
 
   it('builds ipvsadm on the VM director, whose lvs script then programs IPVS with it', async () => {
     const result = await provision();
-    for (const row of recapRows(result)) expect(row, result.stdout.slice(-3000)).toMatchObject({ failed: 0, unreachable: 0 });
+    expectEveryHost(result, { failed: 0, unreachable: 0 });
     expect(await sshOk(builder, '/sbin/ipvsadm --version')).toMatch(/^ipvsadm v1\.31 /);
     // The build, not Debian's package.
     expect((await ssh(builder, 'dpkg-query -W ipvsadm')).code).not.toBe(0);
@@ -196,7 +196,7 @@ describe.skipIf(skipReason)('source builds on the lab network (ipvsadm 1.31 and 
 
   it('builds cluster-glue on a namespace host, as the tutorial’s haclient group and hacluster user', async () => {
     const result = await provisionGlue();
-    for (const row of recapRows(result)) expect(row, result.stdout.slice(-3000)).toMatchObject({ failed: 0, unreachable: 0 });
+    expectEveryHost(result, { failed: 0, unreachable: 0 });
     // The tutorial: groupadd haclient; useradd -g haclient hacluster.
     expect((await sshOk(glueHost, 'getent group haclient')).trim()).toMatch(/^haclient:/);
     expect((await sshOk(glueHost, 'id -gn hacluster')).trim()).toBe('haclient');
@@ -218,7 +218,7 @@ describe.skipIf(skipReason)('source builds on the lab network (ipvsadm 1.31 and 
   it('builds nothing and changes nothing on a second run', async () => {
     const before = requests.length;
     for (const result of [await provision(), await provisionGlue()]) {
-      for (const row of recapRows(result)) expect(row, result.stdout.slice(-3000)).toMatchObject({ changed: 0, failed: 0 });
+      expectEveryHost(result, { changed: 0, failed: 0 });
     }
     expect(requests.length).toBe(before);
   }, RUN_TIMEOUT_MS);

@@ -1,7 +1,9 @@
 // What the lab cluster tests share: the recap of a run, bounded waits, and what a director holds.
 import { get } from 'node:http';
 import path from 'node:path';
-import { repoRoot, type CliResult } from '../../support/project.ts';
+import { expect } from 'vitest';
+import { labDown } from '../../../src/lab/lab.ts';
+import { repoRoot, type CliResult, type Project } from '../../support/project.ts';
 import { sshOk } from '../lab/support.ts';
 
 /** The addresses of inventory/lab.yaml, which every lab cluster test's hosts take; bridge is this machine's. */
@@ -22,6 +24,22 @@ export function recapRows(result: CliResult): Array<Record<string, unknown>> {
   const recap = result.events.find((e) => e.type === 'recap') as { hosts?: Array<Record<string, unknown>> } | undefined;
   if (!recap?.hosts) throw new Error(`no recap (exit ${result.exitCode}):\n${result.stderr}\n${result.stdout.slice(-3000)}`);
   return recap.hosts;
+}
+
+/** Every host of the run's recap matches `expected` (the tail of the run's output says why not). */
+export function expectEveryHost(result: CliResult, expected: Record<string, number>): void {
+  for (const row of recapRows(result)) expect(row, result.stdout.slice(-3000)).toMatchObject(expected);
+}
+
+/** `secret` is nowhere in what the run printed or recorded (output and --json events). */
+export function expectNotPrinted(result: CliResult, secret: string): void {
+  expect(`${result.stdout}${result.stderr}${JSON.stringify(result.events)}`).not.toContain(secret);
+}
+
+/** What every lab cluster test does last: the lab down, its project removed. */
+export async function tearDownLab(project: Project | undefined): Promise<void> {
+  await labDown();
+  await project?.remove();
 }
 
 /** Polls `check` every second until it returns a value, for at most `seconds`. */
