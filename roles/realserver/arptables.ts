@@ -19,6 +19,16 @@ export interface ArpTool {
 
 export const jfTool: ArpTool = { command: 'arptables', input: 'IN', output: 'OUT' };
 export const standardTool: ArpTool = { command: 'arptables', input: 'INPUT', output: 'OUTPUT' };
+/**
+ * The arptables tool of the Debian family, named in full: `arptables` is an alternative that
+ * installing a package can turn over. Debian's arptables package holds only the legacy tool
+ * (priority 10); the iptables package brings arptables-nft (priority 20), and installing it later
+ * (the firewall role does) points `arptables` at nft, which lists none of the rules that legacy
+ * loaded, though both stay in force. Seen on the lab: every check then failed and each run added
+ * the rules again. The nft tool (from iptables, on every Debian and Ubuntu release supported) is the
+ * one the family chose as its default.
+ */
+export const nftTool: ArpTool = { ...standardTool, command: 'arptables-nft' };
 
 interface ChainRule {
   chain: string;

@@ -12,9 +12,8 @@
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
 import { defaultGatewayTasks } from '../base/gateway.ts';
-import { applyRulesScript, jfTool, renderSavedRules, rulesInPlaceCheck, standardTool, type ArpSave, type ArpTool } from './arptables.ts';
+import { applyRulesScript, jfTool, nftTool, renderSavedRules, rulesInPlaceCheck, standardTool, type ArpSave, type ArpTool } from './arptables.ts';
 import {
-  debianArptables,
   debianArptablesFile,
   ifcfgPath,
   indexPagePath,
@@ -72,7 +71,7 @@ export function bootLayout(view: RealServerView, facts: Facts, method: BootMetho
 const arptablesFamilies: Array<{ name: string; tool: ArpTool; save: ArpSave; when: (facts: Facts) => boolean }> = [
   { name: 'arptables_jf', tool: jfTool, save: { kind: 'command', command: 'service arptables_jf save', file: '/etc/sysconfig/arptables' }, when: arptablesJf },
   { name: 'arptables', tool: standardTool, save: { kind: 'rendered', file: '/etc/sysconfig/arptables' }, when: (facts) => el(facts) && !arptablesJf(facts) },
-  { name: debianArptables.tool, tool: { ...standardTool, command: debianArptables.tool }, save: { kind: 'rendered', file: debianArptablesFile }, when: (facts) => !el(facts) },
+  { name: nftTool.command, tool: nftTool, save: { kind: 'rendered', file: debianArptablesFile }, when: (facts) => !el(facts) },
 ];
 
 /** How the role's variables shape the task list. */
@@ -104,7 +103,7 @@ function arpTasks(view: RealServerView, vips: string[]): Task[] {
     const rules = view.arpRules;
     tasks.push({
       name: 'arptables installed',
-      // Debian and Ubuntu: arptables-nft comes with iptables (see debianArptables).
+      // Debian and Ubuntu: arptables-nft comes with iptables (see nftTool).
       op: ops.packages({ names: { el5: ['arptables_jf'], el6: ['arptables_jf'], el7: ['arptables'], el8: ['iptables-arptables'], el9: ['iptables-nft', 'iptables-nft-services'], debian: ['iptables'] } }),
     });
     for (const family of arptablesFamilies) {

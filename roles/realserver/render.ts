@@ -10,20 +10,13 @@
 // The default gateway is kept by the shared gateway files (roles/base/gateway.ts).
 import { quote, shellAssignment } from '../../src/index.ts';
 import { initScriptDispatch, renderScriptUnit } from '../base/init-script.ts';
+import { nftTool } from './arptables.ts';
 import type { CheckPage, LoopbackVip, RealServerView, TunnelVip } from './view.ts';
 
 /** Where Debian-family hosts keep their arptables rules (the package defines no place; EL uses /etc/sysconfig/arptables). */
 export const debianArptablesFile = '/etc/arptables.rules';
-/**
- * The arptables tool of the Debian family, named in full: `arptables` is an alternative that
- * installing a package can turn over. Debian's arptables package holds only the legacy tool
- * (priority 10); the iptables package brings arptables-nft (priority 20), and installing it later
- * (the firewall role does) points `arptables` at nft, which lists none of the rules that legacy
- * loaded, though both stay in force. Seen on the lab: every check then failed and each run added
- * the rules again. The nft tool (from iptables, on every Debian and Ubuntu release supported) is the
- * one the family chose as its default.
- */
-export const debianArptables = { tool: 'arptables-nft', restore: 'arptables-nft-restore' } as const;
+/** What loads the saved rules on the Debian family: the restore command of its tool (nftTool). */
+const debianArptablesRestore = `${nftTool.command}-restore`;
 export const initScriptPath = '/etc/init.d/realserver';
 export const unitPath = '/etc/systemd/system/realserver.service';
 export const interfacesFile = '/etc/network/interfaces.d/lvs-realserver';
@@ -85,7 +78,7 @@ export function renderInterfaces(view: RealServerView, vips: LoopbackVip[], arpt
       `\taddress ${vip.vip}`,
       '\tnetmask 255.255.255.255',
     );
-    if (i === 0 && arptablesFile !== undefined) lines.push(`\tpre-up ${debianArptables.restore} < ${arptablesFile}`);
+    if (i === 0 && arptablesFile !== undefined) lines.push(`\tpre-up ${debianArptablesRestore} < ${arptablesFile}`);
   });
   return lines.join('\n') + '\n';
 }
@@ -131,7 +124,7 @@ export function renderInitScript(view: RealServerView, items: ScriptItems): stri
       '\t# ARP first: the saved arptables rules drop ARP requests for the VIPs and rewrite a VIP as',
       '\t# the sender of our requests to our own address; loaded before the VIPs exist, so that no',
       '\t# client ever maps a VIP to this host: only the director may answer for it.',
-      `\t${debianArptables.restore} < ${quote(items.arptablesFile)}`,
+      `\t${debianArptablesRestore} < ${quote(items.arptablesFile)}`,
     );
   }
   // A blank line between the parts of start, not before the first.
