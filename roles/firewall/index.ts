@@ -2,7 +2,8 @@
 // cluster.firewall.kind names. iptables: the rules inserted now (checked with -C, so a second run
 // adds nothing) and kept for boot in a marked block of the saved rules file, which the family's
 // service restores (EL: the iptables service and /etc/sysconfig/iptables; Debian and Ubuntu:
-// netfilter-persistent and /etc/iptables/rules.v4). firewalld: permanent rules, then a reload.
+// netfilter-persistent and /etc/iptables/rules.v4); the nat rules of NAT directors have their own
+// block in the file's nat table. firewalld: permanent rules, then a reload.
 //
 // kind auto is decided on the facts: firewalld on EL7 and later (it runs by default there),
 // iptables elsewhere. Whether firewalld really runs is state, not a fact, so an EL7+ host where it
@@ -10,7 +11,7 @@
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import type { Cluster, FirewallKind } from '../../src/cluster/model.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
-import { emptyFilterTable, firewalldApplyScript, firewalldCheck, iptablesApplyScript, iptablesCheck, savedBlock } from './render.ts';
+import { emptyFilterTable, emptyNatTable, firewalldApplyScript, firewalldCheck, iptablesApplyScript, iptablesCheck, rulesOfTable, savedBlock } from './render.ts';
 import { firewallRules, type FirewallRule } from './rules.ts';
 
 /** The tool a host uses for kind `kind`. */
@@ -38,6 +39,7 @@ function iptablesTasks(cluster: Cluster, rules: FirewallRule[], uses: (facts: Fa
     },
     { name: 'cluster ports open now (iptables)', op: ops.command({ run: iptablesApplyScript(rules), unless: iptablesCheck(rules) }), when: uses },
   ];
+  const natRules = rulesOfTable(rules, 'nat');
   for (const file of savedFiles) {
     const when = (facts: Facts) => uses(facts) && file.when(facts);
     tasks.push(
@@ -49,7 +51,22 @@ function iptablesTasks(cluster: Cluster, rules: FirewallRule[], uses: (facts: Fa
       },
       {
         name: `cluster ports open at boot (${file.path})`,
-        op: ops.block({ path: file.path, block: savedBlock(rules), marker: `# {mark} provision: cluster ${cluster.name}`, insertAfter: /^\*filter\s*$/, create: true }),
+        op: ops.block({ path: file.path, block: savedBlock(rulesOfTable(rules, 'filter')), marker: `# {mark} provision: cluster ${cluster.name}`, insertAfter: /^\*filter\s*$/, create: true }),
+        when,
+      },
+    );
+    if (natRules.length === 0) continue;
+    // A second *nat table in the file would flush the first one's rules on restore: the block goes
+    // into the nat table the file has (docker's, libvirt's), or into an empty one added at the end.
+    tasks.push(
+      {
+        name: `${file.path} has a nat table`,
+        op: ops.command({ run: `umask 077\n${sh`printf '%s' ${emptyNatTable} >>${file.path}`}`, unless: sh`grep -q '^[*]nat' ${file.path}` }),
+        when,
+      },
+      {
+        name: `NAT real servers masqueraded at boot (${file.path})`,
+        op: ops.block({ path: file.path, block: savedBlock(natRules), marker: `# {mark} provision: cluster ${cluster.name} nat`, insertAfter: /^\*nat\s*$/, create: true }),
         when,
       },
     );

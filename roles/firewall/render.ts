@@ -3,26 +3,32 @@
 //     saved rules file, the shell that inserts missing rules now and its read-only check;
 //   firewalld: the permanent rules (ports, rich rules, direct rules for FORWARD), applied with a reload.
 import { quote } from '../../src/index.ts';
-import type { FirewallRule } from './rules.ts';
+import { CONNTRACK_STATES, type FirewallRule } from './rules.ts';
 
 /**
  * The rule's arguments after the chain, in iptables-save's order and spelling ("-s 10.0.0.2/32 -i
- * eth1 -p udp -m udp --dport 694 -j ACCEPT"), so the saved file reads like one iptables-save wrote.
- * Protocols other than tcp and udp are numbers: names depend on /etc/protocols (and "ipip" there is
- * 94, not IP-in-IP's 4).
+ * eth1 -p udp -m udp --dport 694 -j ACCEPT", "-d 192.168.10.0/24 -o eth1 -m state --state
+ * RELATED,ESTABLISHED -j ACCEPT"), so the saved file reads like one iptables-save wrote. A rule for
+ * every protocol has no -p, as iptables-save prints it. Protocols other than tcp and udp are
+ * numbers: names depend on /etc/protocols (and "ipip" there is 94, not IP-in-IP's 4).
  */
 export function iptablesArgs(rule: FirewallRule): string[] {
   const args: string[] = [];
-  if (rule.source !== undefined) args.push('-s', `${rule.source}/32`);
-  if (rule.destination !== undefined) args.push('-d', `${rule.destination}/32`);
+  const address = (value: string) => (value.includes('/') ? value : `${value}/32`);
+  if (rule.source !== undefined) args.push('-s', address(rule.source));
+  if (rule.destination !== undefined) args.push('-d', address(rule.destination));
   if (rule.inInterface !== undefined) args.push('-i', rule.inInterface);
-  args.push('-p', String(rule.protocol));
+  if (rule.outInterface !== undefined) args.push('-o', rule.outInterface);
+  if (rule.protocol !== undefined) args.push('-p', String(rule.protocol));
   if (typeof rule.protocol === 'string' && (rule.dport !== undefined || rule.sport !== undefined)) args.push('-m', rule.protocol);
   if (rule.sport !== undefined) args.push('--sport', String(rule.sport));
   if (rule.dport !== undefined) args.push('--dport', String(rule.dport));
-  args.push('-j', 'ACCEPT');
+  if (rule.state !== undefined) args.push('-m', 'state', '--state', CONNTRACK_STATES.filter((state) => rule.state?.includes(state)).join(','));
+  args.push('-j', rule.target ?? 'ACCEPT');
   return args;
 }
+
+const tableOf = (rule: FirewallRule): 'filter' | 'nat' => rule.table ?? 'filter';
 
 // Options stay bare (quote() would wrap "-s" in quotes); values go through quote().
 const words = (args: string[]): string => args.map((arg) => (/^--?[a-z][a-z-]*$/.test(arg) ? arg : quote(arg))).join(' ');
@@ -35,10 +41,27 @@ export function savedBlock(rules: FirewallRule[]): string {
 /** A filter table with nothing in it, for a saved file that has none yet (the block goes inside). */
 export const emptyFilterTable = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
 
+/**
+ * The same for the nat table. It declares no INPUT chain: EL5's kernel has none in the nat table
+ * (iptables-restore there fails on one), and later ones restore the table without it.
+ */
+export const emptyNatTable = '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n';
+
+/** The rules of `table`: each table has its own block in the saved file. */
+export const rulesOfTable = (rules: FirewallRule[], table: 'filter' | 'nat'): FirewallRule[] => rules.filter((rule) => tableOf(rule) === table);
+
 // Reads iptables-save lines on stdin; exits 0 when one of them is the rule `want` up to
 // iptables-save's spelling: options in any order, "-m tcp"/"-m udp" implied, an address with or
-// without /32, vrrp and ipencap for protocols 112 and 4 (names from /etc/protocols).
+// without /32, vrrp and ipencap for protocols 112 and 4 (names from /etc/protocols), the states of
+// --state in any order (EL5 prints ESTABLISHED,RELATED, later versions RELATED,ESTABLISHED).
 const findRuleAwk = [
+  'function sorted(list,   s, n, i, j, x, out) {',
+  '  n = split(list, s, ",")',
+  '  for (i = 2; i <= n; i++) { x = s[i]; for (j = i - 1; j >= 1 && s[j] > x; j--) s[j + 1] = s[j]; s[j + 1] = x }',
+  '  out = s[1]',
+  '  for (i = 2; i <= n; i++) out = out "," s[i]',
+  '  return out',
+  '}',
   'function norm(text,   t, n, i, j, k, v, x, p, out) {',
   '  n = split(text, t, " ")',
   '  k = 0',
@@ -48,6 +71,7 @@ const findRuleAwk = [
   '    sub(/\\/32$/, "", v)',
   '    if (t[i] == "-p" && v == "vrrp") v = "112"',
   '    if (t[i] == "-p" && v == "ipencap") v = "4"',
+  '    if (t[i] == "--state") v = sorted(v)',
   '    p[++k] = t[i] " " v',
   '  }',
   '  for (i = 2; i <= k; i++) { x = p[i]; for (j = i - 1; j >= 1 && p[j] > x; j--) p[j + 1] = p[j]; p[j + 1] = x }',
@@ -61,19 +85,28 @@ const findRuleAwk = [
 ].join('\n');
 
 /**
- * ipt_rule_present CHAIN ARGS...: iptables 1.4.11 and later check a rule with -C (exit 1: absent);
- * the iptables of EL5 and EL6 has no -C (exit 2), so there the rule is looked for in iptables-save.
+ * ipt_rule_present [-t TABLE] CHAIN ARGS... (the table as iptables takes it; default filter):
+ * iptables 1.4.11 and later check a rule with -C (exit 1: absent); the iptables of EL5 and EL6 has
+ * no -C (exit 2), so there the rule is looked for in iptables-save.
  */
 const presentFunction = [
   'ipt_rule_present() {',
-  '\tiptables -C "$@" >/dev/null 2>&1',
+  '\tipt_table=filter',
+  '\tif [ "$1" = -t ]; then',
+  '\t\tipt_table=$2',
+  '\t\tshift 2',
+  '\tfi',
+  '\tiptables -t "$ipt_table" -C "$@" >/dev/null 2>&1',
   '\tipt_status=$?',
   '\t[ "$ipt_status" -eq 2 ] || return "$ipt_status"',
   '\tipt_chain=$1',
   '\tshift',
-  `\tiptables-save -t filter | grep "^-A $ipt_chain " | awk -v want="$*" ${quote(findRuleAwk)}`,
+  `\tiptables-save -t "$ipt_table" | grep "^-A $ipt_chain " | awk -v want="$*" ${quote(findRuleAwk)}`,
   '}',
 ].join('\n');
+
+/** The table option of an iptables command for the rule: none for filter, as iptables defaults to it. */
+const tableOption = (rule: FirewallRule): string => (tableOf(rule) === 'filter' ? '' : `-t ${tableOf(rule)} `);
 
 const firewalldRunning = 'command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1';
 
@@ -86,17 +119,20 @@ export function iptablesApplyScript(rules: FirewallRule[]): string {
     '\texit 1',
     'fi',
     presentFunction,
-    ...rules.map((rule) => `ipt_rule_present ${rule.chain} ${words(iptablesArgs(rule))} || iptables -I ${rule.chain} ${words(iptablesArgs(rule))}`),
+    ...rules.map((rule) => `ipt_rule_present ${tableOption(rule)}${rule.chain} ${words(iptablesArgs(rule))} || iptables ${tableOption(rule)}-I ${rule.chain} ${words(iptablesArgs(rule))}`),
   ].join('\n');
 }
 
 export function iptablesCheck(rules: FirewallRule[]): string {
-  return [presentFunction, rules.map((rule) => `ipt_rule_present ${rule.chain} ${words(iptablesArgs(rule))}`).join(' &&\n')].join('\n');
+  return [presentFunction, rules.map((rule) => `ipt_rule_present ${tableOption(rule)}${rule.chain} ${words(iptablesArgs(rule))}`).join(' &&\n')].join('\n');
 }
 
-/** How firewalld says a rule: the argument of --add-X / --query-X (with --direct for FORWARD). */
+/**
+ * How firewalld says a rule: the argument of --add-X / --query-X; a direct rule (--direct) for
+ * anything but filter INPUT, which the zones do not cover.
+ */
 export function firewalldArgs(rule: FirewallRule): { kind: 'port' | 'rich-rule' | 'direct'; value: string[] } {
-  if (rule.chain === 'FORWARD') return { kind: 'direct', value: ['ipv4', 'filter', 'FORWARD', '0', ...iptablesArgs(rule)] };
+  if (tableOf(rule) !== 'filter' || rule.chain !== 'INPUT') return { kind: 'direct', value: ['ipv4', tableOf(rule), rule.chain, '0', ...iptablesArgs(rule)] };
   const plainPort = typeof rule.protocol === 'string' && rule.dport !== undefined && rule.source === undefined && rule.destination === undefined;
   // A zone holds interfaces, so an interface restriction (heartbeat on eth1) is the zone's business.
   if (plainPort) return { kind: 'port', value: [`${rule.dport}/${rule.protocol}`] };
@@ -104,7 +140,7 @@ export function firewalldArgs(rule: FirewallRule): { kind: 'port' | 'rich-rule' 
   if (rule.source !== undefined) parts.push(`source address="${rule.source}"`);
   if (rule.destination !== undefined) parts.push(`destination address="${rule.destination}"`);
   if (typeof rule.protocol === 'string' && rule.dport !== undefined) parts.push(`port port="${rule.dport}" protocol="${rule.protocol}"`);
-  else parts.push(`protocol value="${rule.protocol}"`);
+  else if (rule.protocol !== undefined) parts.push(`protocol value="${rule.protocol}"`);
   parts.push('accept');
   return { kind: 'rich-rule', value: [parts.join(' ')] };
 }
