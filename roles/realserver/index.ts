@@ -7,10 +7,12 @@
 //      the way roles/base/gateway.ts keeps every gateway;
 //   3. the page each health check fetches, with the text it expects, and the site's index page
 //      naming the real server (which one answered through the VIP);
-//   4. the services the real server runs.
+//   4. the services the real server runs, the web servers among them listening on every port the
+//      directors send this host web requests to (listen.ts).
 // A host that serves no virtual service gets no task.
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
+import { APACHE, isApache, isWebServer, WEB_SERVERS, type WebServer } from '../../src/cluster/web-ports.ts';
 import { defaultGatewayTasks } from '../base/gateway.ts';
 import { applyRulesScript, jfTool, nftTool, renderSavedRules, rulesInPlaceCheck, standardTool, type ArpSave, type ArpTool } from './arptables.ts';
 import {
@@ -28,6 +30,7 @@ import {
   unitPath,
   type ScriptItems,
 } from './render.ts';
+import { apache2ConfName, apache2EnabledPath, apache2ListenPath, httpdListenPath, nginxListenPath, renderApacheListen, renderNginxListen } from './listen.ts';
 import { realserverVariables, type BootMethod } from './variables.ts';
 import { realServerView, type LoopbackVip, type RealServerView } from './view.ts';
 
@@ -37,6 +40,7 @@ const elUpTo7 = (facts: Facts) => el(facts) && facts.os.major <= 7;
 const arptablesJf = (facts: Facts) => el(facts) && facts.os.major <= 6;
 const debianProper = (facts: Facts) => facts.os.family === 'debian' && facts.os.distro !== 'ubuntu';
 const systemd = (facts: Facts) => facts.init === 'systemd';
+const debianFamily = (facts: Facts) => facts.os.family === 'debian';
 
 /** Which mechanism keeps each part of the view at boot on a host of `facts`. */
 export interface BootLayout {
@@ -217,11 +221,60 @@ function pageTasks(view: RealServerView, indexPage: string | undefined): Task[] 
 
 function serviceTasks(view: RealServerView): Task[] {
   // The web server is part of the real server: installed (its package is named like its service:
-  // nginx, httpd, apache2) before it is started.
-  return view.services.flatMap((name) => [
-    { name: `${name} installed`, op: ops.packages({ names: [name] }) },
-    { name: `${name} running and started at boot`, op: ops.service({ name, enabled: true, state: 'started' }) },
-  ]);
+  // nginx, httpd, apache2), then told to listen on the mapped ports (its drop-in goes where the
+  // package's configuration reads it, so it must exist), then started. Apache listed under both
+  // its names is one web server: its tasks come once, where the first name is.
+  const firstApache = view.services.find(isApache);
+  return view.services.flatMap((name) => {
+    const apache = isApache(name);
+    if (apache && name !== firstApache) return [];
+    return [
+      { name: `${name} installed`, op: ops.packages({ names: apache ? { el: [APACHE.el], debian: [APACHE.debian] } : [name] }) },
+      ...listenTasks(view, name),
+      { name: `${name} running and started at boot`, op: ops.service({ name: apache ? APACHE : name, enabled: true, state: 'started' }) },
+    ];
+  });
+}
+
+const reloadHandler = (name: WebServer): string => `reload ${name}`;
+
+/**
+ * A web server the role knows (WEB_SERVERS) listens on the web ports besides its own: a drop-in
+ * file the role owns, where the host's package reads it (Apache, by either name: EL's httpd or
+ * Debian's and Ubuntu's apache2). Nothing when every request arrives on port 80, and nothing for
+ * other services (lint's realserver-port-listener warns when none of them is a web server the role
+ * knows: the same function, unservedWebPorts, decides).
+ */
+function listenTasks(view: RealServerView, name: string): Task[] {
+  // The services lint counts as configured (isWebServer) are exactly those handled here.
+  if (view.webPorts.length === 0 || !isWebServer(name)) return [];
+  const ports = view.webPorts.map((p) => p.port).join(', ');
+  switch (name) {
+    case 'nginx':
+      return [{ name: `nginx listens on port ${ports} (${nginxListenPath})`, op: ops.file({ path: nginxListenPath, content: renderNginxListen(view), mode: '0644' }), notify: [reloadHandler('nginx')] }];
+    case 'httpd':
+    case 'apache2':
+      // Apache by either name: the drop-in of the host's family (EL's httpd, Debian's apache2).
+      return [
+        { name: `httpd listens on port ${ports} (${httpdListenPath})`, op: ops.file({ path: httpdListenPath, content: (facts) => renderApacheListen(view, facts), mode: '0644' }), notify: [reloadHandler('httpd')], when: el },
+        {
+          name: `apache2 listens on port ${ports} (${apache2ListenPath})`,
+          op: ops.file({ path: apache2ListenPath, content: (facts) => renderApacheListen(view, facts), mode: '0644' }),
+          notify: [reloadHandler('apache2')],
+          when: debianFamily,
+        },
+        {
+          name: `apache2 reads ${apache2ListenPath} (a2enconf)`,
+          op: ops.command({ run: sh`a2enconf -q ${apache2ConfName}`, creates: apache2EnabledPath }),
+          notify: [reloadHandler('apache2')],
+          when: debianFamily,
+        },
+      ];
+    default: {
+      const unhandled: never = name;
+      throw new Error(`realserver: no listener tasks for the web server ${String(unhandled)}`);
+    }
+  }
 }
 
 export default defineRole({
@@ -234,5 +287,12 @@ export default defineRole({
     const indexPage = ctx.vars.manage_index_page ? ctx.vars.index_page || ctx.host.name : undefined;
     return realServerTasks(view, { bootMethod: ctx.vars.boot_method, ...(indexPage === undefined ? {} : { indexPage }) });
   },
-  handlers: () => [{ name: 'reload systemd units', op: ops.command({ run: 'systemctl daemon-reload' }) }],
+  handlers: () => [
+    { name: 'reload systemd units', op: ops.command({ run: 'systemctl daemon-reload' }) },
+    // A running web server reads its new ports on reload (nginx, and Apache's graceful restart,
+    // open new listening sockets). Not only when it ran at the play's start (ifRunning): on Debian
+    // the package's installation starts it before its drop-in is written, and the service task
+    // then finds it running; reloading one the play has just started costs a web server nothing.
+    ...WEB_SERVERS.map((name) => ({ name: reloadHandler(name), op: ops.service({ name, state: 'reloaded' as const }) })),
+  ],
 });

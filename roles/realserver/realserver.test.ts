@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { realServerHosts, resolveCluster, type Cluster } from '../../src/cluster/model.ts';
+import { unservedWebPorts } from '../../src/cluster/web-ports.ts';
 import type { ClusterFile } from '../../src/cluster/schema.ts';
 import type { Facts } from '../../src/core/facts.ts';
 import { factsFor, platforms } from '../../test/support/facts.ts';
@@ -220,5 +221,159 @@ describe('realserver rules', () => {
       const checked = spawnSync(program, [...args.filter((a) => a !== '-s'), '-n'], { input: script, encoding: 'utf8' });
       expect(checked.status, `${shell.name}: ${checked.stderr}`).toBe(0);
     }
+  });
+});
+
+// The web servers listen on every port other than 80 the directors send the real server web
+// requests to (nat-heartbeat.yaml maps port 80 to 8080 on web1 and web2): listen.ts, webPorts.
+describe('realserver web servers on mapped ports', () => {
+  const natHeartbeat = () => {
+    const example = examples.find((e) => e.name === 'nat-heartbeat');
+    if (example === undefined) throw new Error('the nat-heartbeat example is missing');
+    return example;
+  };
+  const withServices = (example: ExampleCluster, services: string[]): ExampleCluster => ({ ...example, cluster: { ...example.cluster, realserver: { ...example.cluster.realserver, services } } });
+  const header = [
+    '# The ports other than 80 on which the LVS directors of cluster www send web1 web requests:',
+    '#   8080  tcp 10.0.0.10:80',
+    '# served from /var/www/html, where provision writes the health-check and index pages.',
+    '# Written by provision from the cluster description; changes here are overwritten.',
+  ];
+  const apacheFile = (grant: string[]) =>
+    [...header, 'Listen 8080', '', '<VirtualHost *:8080>', '\tDocumentRoot "/var/www/html"', '</VirtualHost>', '', '<Directory "/var/www/html">', ...grant, '</Directory>', ''].join('\n');
+  const nginxFile = [...header, 'server {', '\tlisten 8080;', '\troot "/var/www/html";', '\tindex index.html;', '}', ''].join('\n');
+  const el = ['el5', 'el6', 'el7', 'el8', 'el9'] as const;
+  const debianFamily = ['debian11', 'debian12', 'ubuntu2204', 'ubuntu2404'] as const;
+  const names = (p: RolePlan) => p.tasks.map((t) => t.task);
+
+  it.each(el)('httpd (EL): Listen 8080 and a virtual host on the document root in conf.d, before httpd starts, reloaded when it changes (%s)', (platform) => {
+    const planned = plan(natHeartbeat(), 'web1', factsFor(platform));
+    const task = planned.tasks.find((t) => t.task === 'httpd listens on port 8080 (/etc/httpd/conf.d/lvs-realserver.conf)');
+    const grant = platform === 'el5' || platform === 'el6' ? ['\tOrder allow,deny', '\tAllow from all'] : ['\tRequire all granted'];
+    expect(task).toMatchObject({ status: 'changed', files: { '/etc/httpd/conf.d/lvs-realserver.conf': apacheFile(grant) }, notify: ['reload httpd'] });
+    const order = names(planned);
+    expect(order.indexOf('httpd installed')).toBeLessThan(order.indexOf(task!.task));
+    expect(order.indexOf(task!.task)).toBeLessThan(order.indexOf('httpd running and started at boot'));
+    expect(planned.handlers.map((h) => h.handler)).toEqual(['reload httpd']);
+    // Nothing for a web server that is not listed; Debian's drop-in of Apache is skipped here.
+    expect(planned.tasks.filter((t) => t.task.includes('nginx'))).toEqual([]);
+    expect(planned.tasks.filter((t) => t.task.includes('apache2')).map((t) => t.status)).toEqual(['skipped', 'skipped']);
+    expect(planned.tasks.find((t) => t.task === 'httpd installed')?.script).toMatch(/install httpd$/m);
+  });
+
+  it.each(debianFamily)('httpd on %s is Apache under its name there: apache2 installed, listening from conf-available, started', (platform) => {
+    // The tutorials are EL's and say httpd; Debian has no package of that name.
+    const planned = plan(natHeartbeat(), 'web1', factsFor(platform));
+    expect(planned.tasks.find((t) => t.task === 'httpd installed')?.script).toMatch(/ apache2 \|\|/);
+    expect(planned.tasks.find((t) => t.task.startsWith('httpd listens'))?.status).toBe('skipped');
+    expect(planned.tasks.find((t) => t.task === 'apache2 listens on port 8080 (/etc/apache2/conf-available/lvs-realserver.conf)')).toMatchObject({
+      status: 'changed',
+      files: { '/etc/apache2/conf-available/lvs-realserver.conf': apacheFile(['\tRequire all granted']) },
+    });
+    const started = planned.tasks.find((t) => t.task === 'httpd running and started at boot')?.script ?? '';
+    expect(started).toContain('apache2');
+    expect(started).not.toContain('httpd');
+    expect(planned.handlers.map((h) => h.handler)).toEqual(['reload apache2']);
+  });
+
+  it('Apache listed under both names is one web server: its tasks once, named after the first', () => {
+    const planned = plan(withServices(natHeartbeat(), ['httpd', 'nginx', 'apache2']), 'web1', factsFor('debian12'));
+    expect(names(planned).filter((name) => /installed$/.test(name))).toEqual(['httpd installed', 'nginx installed']);
+    expect(names(planned).filter((name) => name.startsWith('apache2 listens'))).toHaveLength(1);
+  });
+
+  it.each([...el, ...debianFamily])('nginx: a server block on 8080 with the document root in conf.d, which EL and Debian include, reloaded when it changes (%s)', (platform) => {
+    const planned = plan(withServices(natHeartbeat(), ['nginx']), 'web1', factsFor(platform));
+    const task = planned.tasks.find((t) => t.task === 'nginx listens on port 8080 (/etc/nginx/conf.d/lvs-realserver.conf)');
+    expect(task).toMatchObject({ status: 'changed', files: { '/etc/nginx/conf.d/lvs-realserver.conf': nginxFile }, notify: ['reload nginx'] });
+    const order = names(planned);
+    expect(order.indexOf('nginx installed')).toBeLessThan(order.indexOf(task!.task));
+    expect(order.indexOf(task!.task)).toBeLessThan(order.indexOf('nginx running and started at boot'));
+    expect(planned.handlers.map((h) => [h.handler, h.status])).toEqual([['reload nginx', 'changed']]);
+  });
+
+  it.each(debianFamily)('apache2 (Debian, Ubuntu): the same in conf-available, enabled with a2enconf, reloaded when either changes (%s)', (platform) => {
+    const planned = plan(withServices(natHeartbeat(), ['apache2']), 'web1', factsFor(platform));
+    const file = planned.tasks.find((t) => t.task === 'apache2 listens on port 8080 (/etc/apache2/conf-available/lvs-realserver.conf)');
+    expect(file).toMatchObject({ status: 'changed', files: { '/etc/apache2/conf-available/lvs-realserver.conf': apacheFile(['\tRequire all granted']) }, notify: ['reload apache2'] });
+    const enable = planned.tasks.find((t) => t.task === 'apache2 reads /etc/apache2/conf-available/lvs-realserver.conf (a2enconf)');
+    expect(enable).toMatchObject({ status: 'changed', notify: ['reload apache2'] });
+    expect(enable?.script).toContain('a2enconf -q lvs-realserver');
+    const order = names(planned);
+    expect(order.indexOf('apache2 installed')).toBeLessThan(order.indexOf(file!.task));
+    expect(order.indexOf(enable!.task)).toBeLessThan(order.indexOf('apache2 running and started at boot'));
+    expect(planned.handlers.map((h) => h.handler)).toEqual(['reload apache2']);
+    // Enabled already: a2enconf's link is there.
+    const again = planRole(realserver, {
+      host: 'web1',
+      inventory: natHeartbeat().hosts,
+      cluster: withServices(natHeartbeat(), ['apache2']).cluster,
+      facts: factsFor(platform),
+      state: { files: { ...stateFor(factsFor(platform)).files, '/etc/apache2/conf-enabled/lvs-realserver.conf': apacheFile(['\tRequire all granted']) } },
+    });
+    expect(again.tasks.find((t) => t.task === enable!.task)?.status).toBe('ok');
+  });
+
+  it('apache2 on EL is Apache under its name there: httpd installed, listening from conf.d', () => {
+    const planned = plan(withServices(natHeartbeat(), ['apache2']), 'web1', factsFor('el9'));
+    expect(planned.tasks.filter((t) => t.task.startsWith('apache2 listens') || t.task.startsWith('apache2 reads')).map((t) => t.status)).toEqual(['skipped', 'skipped']);
+    expect(planned.tasks.find((t) => t.task === 'httpd listens on port 8080 (/etc/httpd/conf.d/lvs-realserver.conf)')?.status).toBe('changed');
+    expect(planned.tasks.find((t) => t.task === 'apache2 installed')?.script).toMatch(/install httpd$/m);
+    expect(planned.handlers.map((h) => h.handler)).toEqual(['reload httpd']);
+  });
+
+  it('writes nothing for real servers whose requests all arrive on port 80 (every DR example), whatever web server they run', () => {
+    for (const example of examples.filter((e) => e.cluster.virtual_services.every((s) => s.forwarding !== 'nat'))) {
+      for (const host of realServerHosts(example.cluster)) {
+        expect(realServerView(example.cluster, host)?.webPorts, `${example.name} ${host}`).toEqual([]);
+        for (const services of [['nginx'], ['httpd'], ['apache2']]) {
+          const planned = plan(withServices(example, services), host, factsFor('debian12'));
+          expect(planned.tasks.filter((t) => /listens on port|a2enconf/.test(t.task)), `${example.name} ${host}`).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it('takes the ports from the real server entries and the HTTP check, never 80, HTTPS or UDP', () => {
+    const nat = { interface: 'eth1', gateway: '10.0.0.254' };
+    const keepalived = cluster({
+      nat,
+      virtual_services: [
+        { vip: '10.0.0.100', port: 80, forwarding: 'nat', realservers: [{ host: 'web1', port: 8080 }, { host: 'web2' }], check: { url: { path: '/health', status_code: 200 }, connect_port: 8081 } },
+        { vip: '10.0.0.100', port: 443, forwarding: 'nat', realservers: [{ host: 'web1', port: 8443 }], check: { type: 'SSL_GET', url: { path: '/', status_code: 200 } } },
+        { vip: '10.0.0.100', port: 53, protocol: 'udp', forwarding: 'nat', realservers: [{ host: 'web1', port: 5353 }] },
+        { vip: '10.0.0.101', port: 8000, forwarding: 'nat', realservers: [{ host: 'web1' }], check: { type: 'TCP_CHECK' } },
+      ],
+    });
+    expect(realServerView(keepalived, 'web1')?.webPorts).toEqual([
+      { port: 8080, services: ['tcp 10.0.0.100:80'], at: ['virtual_services', 0, 'realservers', 0, 'port'] },
+      { port: 8081, services: ['tcp 10.0.0.100:80'], at: ['virtual_services', 0, 'check', 'connect_port'] },
+    ]);
+    // web2 gets port 80 from the service, and the check's own port.
+    expect(realServerView(keepalived, 'web2')?.webPorts.map((p) => p.port)).toEqual([8081]);
+    const heartbeat = resolveCluster(
+      {
+        name: 'web',
+        manager: 'heartbeat',
+        directors: ['d1', 'd2'],
+        nat,
+        heartbeat: { ucast: [{ interface: 'eth1' }], authkeys: { method: 'sha1', key: 'k' } },
+        virtual_services: [
+          { vip: '10.0.0.100', port: 8888, forwarding: 'nat', realservers: [{ host: 'web1' }], check: { checktype: 'negotiate', service: 'http', request: 'check.html', receive: 'OK' } },
+          { vip: '10.0.0.100', port: 443, forwarding: 'nat', realservers: [{ host: 'web1', port: 4443 }], check: { checktype: 'negotiate', request: 'check.html', receive: 'OK' } },
+        ],
+      },
+      () => '10.0.0.11',
+    );
+    expect(realServerView(heartbeat, 'web1')?.webPorts.map((p) => p.port)).toEqual([8888]);
+  });
+
+  it('configures no other service, and the run fails on none: lint warns instead (the same function)', () => {
+    const example = withServices(natHeartbeat(), ['myapp']);
+    const planned = plan(example, 'web1', factsFor('el9'));
+    expect(planned.tasks.filter((t) => t.status === 'error')).toEqual([]);
+    expect(planned.tasks.filter((t) => t.task.includes('listens'))).toEqual([]);
+    expect(unservedWebPorts(example.cluster, 'web1').map((p) => p.port)).toEqual([8080]);
+    expect(unservedWebPorts(withServices(natHeartbeat(), ['myapp', 'nginx']).cluster, 'web1')).toEqual([]);
   });
 });

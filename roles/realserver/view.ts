@@ -4,6 +4,7 @@
 // services it runs. Pure; the renderers (render.ts) and the task list (index.ts) read only this.
 import { OperationError } from '../../src/index.ts';
 import { realServerGateway, type DefaultGateway } from '../../src/cluster/gateway.ts';
+import { webPorts, type WebPort } from '../../src/cluster/web-ports.ts';
 import { checkPage, isDirector, servicesOf, type ArpMethod, type Cluster, type VirtualService } from '../../src/cluster/model.ts';
 
 export interface LoopbackVip {
@@ -66,6 +67,11 @@ export interface RealServerView {
   checksReadIndex: boolean;
   /** services the real server runs (httpd ...), enabled at boot and started */
   services: string[];
+  /**
+   * the ports other than 80 the directors send this host web requests to (webPorts: a NAT port
+   * mapping, an HTTP check's own port), on which its web servers must serve the document root too
+   */
+  webPorts: WebPort[];
 }
 
 const serviceLabel = (service: VirtualService): string =>
@@ -114,6 +120,7 @@ export function realServerView(cluster: Cluster, host: string): RealServerView |
     pages: cluster.realserver.check_page ? checkPages(cluster, services) : [],
     checksReadIndex: services.some((service) => readsIndexPage(cluster, service)),
     services: cluster.realserver.services,
+    webPorts: webPorts(cluster, host),
   };
 }
 

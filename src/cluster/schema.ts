@@ -430,7 +430,7 @@ export const RealServerSettings = Section(
     loopback_alias: Type.Optional(Type.String({ pattern: '^lo(:[0-9]{1,4})?$', expected: 'a loopback alias, e.g. lo:0' })),
     /** default gateway of the real servers; default: network.gateway (DR/TUN), nat.gateway (NAT) */
     gateway: Type.Optional(Ipv4('the real servers\' default gateway')),
-    /** services the real servers run, enabled at boot (e.g. [httpd]) */
+    /** services the real servers run, enabled at boot (e.g. [httpd]; httpd and apache2 both mean Apache, under the host's own name) */
     services: Type.Optional(Type.Array(ServiceName)),
     /** where the health-check page is written; default /var/www/html */
     document_root: Type.Optional(AbsolutePath('a directory, e.g. /var/www/html')),

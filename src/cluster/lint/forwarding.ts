@@ -1,8 +1,10 @@
 // How LVS forwards a request, and what each method needs of the network: DR real servers on the
 // directors' segment, NAT real servers routing back through the floating gateway (and not being
-// directors), the directors forwarding IPv4 for NAT, a different real server port only with NAT.
+// directors), the directors forwarding IPv4 for NAT, a different real server port only with NAT,
+// and a web server the realserver role makes listen on that port.
 import { defaultGatewayConflict } from '../gateway.ts';
 import { networkOf, realServerHosts, sameNetwork, serviceKey } from '../model.ts';
+import { unservedWebPorts, WEB_SERVERS } from '../web-ports.ts';
 import { inventoryVar, isIpv4, serviceAt, type Issue, type LintRule } from './rule.ts';
 
 export const FORWARDING_RULES: readonly LintRule[] = [
@@ -119,6 +121,27 @@ export const FORWARDING_RULES: readonly LintRule[] = [
         const value = inventoryVar(hosts.get(name), 'default_gateway');
         const conflict = typeof value === 'string' ? defaultGatewayConflict(cluster, name, value) : undefined;
         if (conflict !== undefined) issues.push({ message: conflict, at: { host: name } });
+      }
+      return issues;
+    },
+  },
+  {
+    id: 'realserver-port-listener',
+    severity: 'warning',
+    summary: 'a real server port other than 80 has a web server the realserver role makes listen on it',
+    reason:
+      'The realserver role makes the web servers it knows (nginx, httpd, apache2 in realserver.services) listen on every port other than 80 that the directors send a real server web requests to (a NAT port mapping, an HTTP check\'s own port), serving the document root it writes the check pages to. Any other service it only installs and starts: unless it listens there by itself, the health checks fail and the virtual service has no real server.',
+    check: ({ cluster }) => {
+      const issues: Issue[] = [];
+      const named = cluster.realserver.services;
+      for (const host of realServerHosts(cluster)) {
+        for (const { port, services, at } of unservedWebPorts(cluster, host)) {
+          const have = named.length === 0 ? 'realserver.services names no web server' : `realserver.services (${named.join(', ')}) names no web server the realserver role configures (${WEB_SERVERS.join(', ')})`;
+          issues.push({
+            message: `${services.join(', ')}: real server ${host} gets its requests on port ${port}, but ${have}, so nothing provision writes makes it listen there: configure ${named.length === 0 ? 'its web server' : named.join(', ')} to listen on ${port} and serve ${cluster.realserver.document_root} yourself, or add one of ${WEB_SERVERS.join(', ')} to realserver.services`,
+            at,
+          });
+        }
       }
       return issues;
     },

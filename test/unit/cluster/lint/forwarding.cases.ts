@@ -54,4 +54,18 @@ export const cases: readonly RuleCase[] = [
     pass: (c) => (service(c).realservers[2].port = 80),
     line: 'port: 8080',
   },
+  {
+    rule: 'realserver-port-listener',
+    base: 'piranha',
+    severity: 'warning',
+    fail: (c) => {
+      service(c).realservers[0].port = 8080;
+      c.realserver = { services: ['myapp'] };
+    },
+    pass: (c) => {
+      service(c).realservers[0].port = 8080;
+      c.realserver = { services: ['myapp', 'httpd'] };
+    },
+    line: 'port: 8080',
+  },
 ];
