@@ -116,6 +116,21 @@ export class MachineApt {
     });
   }
 
+  /**
+   * What `apt-get install PACKAGES` would install into another root, judged against that root's
+   * dpkg status file (a simulation: nothing is installed or locked). Unlike withDependencies, apt
+   * resolves each alternative (`usrmerge | usr-is-merged`) against what the root has, and the
+   * versions it needs against the versions it has.
+   */
+  async toInstallInto(packages: readonly string[], dpkgStatusFile: string): Promise<string[]> {
+    const args = ['install', '-s', '-q', '--no-install-recommends', '-o', `Dir::State::status=${dpkgStatusFile}`, ...packages];
+    return this.exclusive(async () => {
+      await this.refreshIfListsMissing();
+      const result = await this.runRefreshingOnce('apt-get', args, `apt-get install -s ${packages.join(' ')}`, { separateStderr: true });
+      return simulatedInstalls(result.output);
+    });
+  }
+
   /** `apt-cache depends PACKAGE` (direct dependencies only). */
   async depends(packageName: string): Promise<string> {
     return this.exclusive(async () => {
@@ -250,6 +265,16 @@ async function holdingSignals<T>(work: Promise<T>, what: string, log: (line: str
  */
 export function dependencyClosure(aptCacheDependsOutput: string): string[] {
   const names = new Set(aptCacheDependsOutput.split('\n').filter((line) => /^[a-z0-9][a-z0-9+.-]*$/.test(line)));
+  return [...names].sort();
+}
+
+/** The packages an `apt-get install -s` would unpack: its "Inst NAME ..." lines (upgrades included). */
+export function simulatedInstalls(aptGetSimulateOutput: string): string[] {
+  const names = new Set<string>();
+  for (const line of aptGetSimulateOutput.split('\n')) {
+    const name = /^Inst (\S+)/.exec(line)?.[1];
+    if (name !== undefined) names.add(name.replace(/:.*$/, ''));
+  }
   return [...names].sort();
 }
 

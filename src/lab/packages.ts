@@ -87,6 +87,14 @@ export const MACHINE_TOOLS = {
   // running containers
   dockerd: 'docker.io',
   docker: 'docker.io',
+  // running Vagrant machines with the libvirt provider (src/vagrant): the daemon and its qemu
+  // driver, virsh, dnsmasq for the management network's DHCP, the plugin. Not
+  // libvirt-daemon-system: it pulls in systemd and libvirt-daemon-config-network, whose "default"
+  // network NATs to the outside; the project starts libvirtd itself and defines only isolated networks.
+  libvirtd: 'libvirt-daemon',
+  virsh: 'libvirt-clients',
+  dnsmasq: 'dnsmasq-base',
+  vagrant: 'vagrant',
 } as const;
 export type MachineTool = keyof typeof MACHINE_TOOLS;
 
@@ -122,6 +130,9 @@ export const TEST_PACKAGES = [
   'tmux',
   'chromium',
   'vagrant',
+  // the Vagrant lab's real bring-up (test/integration/vagrant/libvirt-cluster.test.ts)
+  'vagrant-libvirt',
+  'libvirt-daemon-driver-qemu',
   'ansible-core',
 ] as const;
 

@@ -22,11 +22,13 @@ export function installedPackages(dpkgStatus: string): Set<string> {
  */
 export async function downloadMissingDebs(options: { packages: readonly string[]; rootfs: string; dir: string }): Promise<string[]> {
   if (options.packages.length === 0) return [];
-  const status = await readFile(join(options.rootfs, 'var/lib/dpkg/status'), 'utf8').catch(() => {
+  const statusFile = join(options.rootfs, 'var/lib/dpkg/status');
+  await readFile(statusFile, 'utf8').catch(() => {
     throw new UserError(`${options.rootfs} is not a Debian root file system (it has no var/lib/dpkg/status)`, {}, 'pass the directory debootstrap made');
   });
-  const installed = installedPackages(status);
-  const missing = (await machineApt.withDependencies(options.packages)).filter((name) => !installed.has(name));
+  // apt resolves against the rootfs's own dpkg status: a dependency an alternative already
+  // satisfies there (sudo's init-system-helpers wants usrmerge | usr-is-merged) pulls nothing in.
+  const missing = await machineApt.toInstallInto(options.packages, statusFile);
   if (missing.length === 0) return [];
   await machineApt.download(missing, options.dir);
   const files = (await readdir(options.dir)).filter((name) => name.endsWith('.deb'));

@@ -17,6 +17,22 @@ export const POWEROFF_COMMAND = 'poweroff';
  * control port (the second serial port): "poweroff" ends every process, syncs, remounts the root
  * read-only and powers off, so the disk image never needs a journal replay.
  */
+/**
+ * What an init system mounts before anything runs (the kernel mounts only the root and devtmpfs):
+ * proc, sysfs, devpts, /dev/shm, the /dev/fd links, and /run on tmpfs. Shared by the lab VMs' init
+ * and the Vagrant box's (src/vagrant/box-guest.ts), which boot the same root file system.
+ */
+export const GUEST_MOUNTS = `mount -t proc -o nosuid,nodev,noexec proc /proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
+mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs /run`;
+
 export const VM_INIT = `#!/bin/bash
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -27,16 +43,7 @@ fail() {
   sleep 10
 }
 
-mount -t proc -o nosuid,nodev,noexec proc /proc
-mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
-ln -sfn /proc/self/fd /dev/fd
-ln -sfn /proc/self/fd/0 /dev/stdin
-ln -sfn /proc/self/fd/1 /dev/stdout
-ln -sfn /proc/self/fd/2 /dev/stderr
-mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs /run
+${GUEST_MOUNTS}
 mkdir -p /run/lock /run/provision-lab/config
 
 tar -x -f /dev/vdb -C /run/provision-lab/config || fail "cannot read the configuration disk /dev/vdb"

@@ -51,6 +51,13 @@ export interface VmImageOptions {
   diskSizeMb?: number;
   /** progress lines ("downloading the kernel", ...) for a slow first build */
   log?: (line: string) => void;
+  /**
+   * Another kind of guest on the same kernel and rootfs (the Vagrant box, src/vagrant/box.ts): its
+   * PID 1 instead of VM_INIT, and a script run with sh in the image's root once the packages are in
+   * (users, settings). Part of the cache key; the image goes to cacheDir/DIR instead of vm-image,
+   * so neither kind's build removes the other's as superseded.
+   */
+  guest?: { init: string; setup: string; dir: string };
 }
 
 export interface EnsuredVmImage {
@@ -85,11 +92,13 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
         scripts: [INITRAMFS_INIT, VM_INIT, GUEST_SETUP],
         modules: INITRAMFS_MODULES,
         busybox: createHash('sha256').update(await staticBusybox()).digest('hex'),
+        // Only when given, so the lab's image keeps its key.
+        ...(options.guest === undefined ? {} : { guest: [options.guest.init, options.guest.setup] }),
       }),
     )
     .digest('hex')
     .slice(0, 16);
-  const imagesDir = join(options.cacheDir, VM_IMAGE_DIR);
+  const imagesDir = join(options.cacheDir, options.guest?.dir ?? VM_IMAGE_DIR);
   const dir = join(imagesDir, key);
   const image: VmImage = {
     key,
@@ -125,8 +134,9 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
 
     const guestDir = join(staging, GUEST_DIR);
     await mkdir(guestDir, { recursive: true });
-    await writeFile(join(guestDir, 'init'), VM_INIT, { mode: 0o755 });
-    await writeFile(join(guestDir, 'setup'), GUEST_SETUP, { mode: 0o755 });
+    await writeFile(join(guestDir, 'init'), options.guest?.init ?? VM_INIT, { mode: 0o755 });
+    if (options.guest === undefined) await writeFile(join(guestDir, 'setup'), GUEST_SETUP, { mode: 0o755 });
+    else await runInRoot(staging, options.guest.setup);
 
     log(`making the ${diskSizeMb} MB ext4 disk image`);
     await execa('mke2fs', ['-q', '-F', '-t', 'ext4', '-L', 'provision-lab', '-d', staging, join(building, 'disk.img'), `${diskSizeMb}M`]);
@@ -179,6 +189,17 @@ async function installDebs(root: string, debs: readonly string[]): Promise<void>
   } finally {
     await rm(join(root, inside), { recursive: true, force: true });
   }
+}
+
+/** A setup script, run with sh in the image's root (chroot), its output in the error when it fails. */
+async function runInRoot(root: string, script: string): Promise<void> {
+  const result = await execa('chroot', [root, 'sh', '-eu'], {
+    input: script,
+    reject: false,
+    env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' },
+    extendEnv: false,
+  });
+  if (result.exitCode !== 0) throw new Error(`the image's setup script failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
 }
 
 async function exists(path: string): Promise<boolean> {
