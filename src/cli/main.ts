@@ -4,6 +4,7 @@ import { Command, Help, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../core/errors.ts';
 import { registerLintCommand } from '../cluster/cli.ts';
 import { registerLabCommands } from '../lab/cli.ts';
+import { registerVagrantCommands } from '../vagrant/cli.ts';
 import { maskStream, Redactor } from '../report/redact.ts';
 import { knownSecrets } from '../core/secret.ts';
 import type { EXIT } from '../runner/run-playbook.ts';
@@ -139,10 +140,11 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerLabCommands(program);
+  registerVagrantCommands(program);
   registerLintCommand(program);
   showRunInRootHelp(program, runCommand);
   program.hook('preAction', (_, command) => {
-    for (let c: Command | null = command; c !== null; c = c.parent) if (c.name() === 'lab' || c.name() === 'test') labCommand = true;
+    for (let c: Command | null = command; c !== null; c = c.parent) if (c.name() === 'lab' || c.name() === 'test' || c.name() === 'vagrant') labCommand = true;
   });
 
   try {

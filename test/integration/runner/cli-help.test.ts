@@ -44,7 +44,7 @@ describe('provision --help', () => {
       '-K, --ask-become-pass',
       '-h, --help',
     ]);
-    expect(commandsOf(result.stdout)).toEqual(['run', 'verify', 'drain', 'undrain', 'drill', 'test', 'lab', 'lint', 'help']);
+    expect(commandsOf(result.stdout)).toEqual(['run', 'verify', 'drain', 'undrain', 'drill', 'test', 'lab', 'vagrant', 'lint', 'help']);
   });
 
   it('-h and `provision help` print the same help', async () => {
