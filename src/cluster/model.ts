@@ -334,6 +334,15 @@ export function ldirectordCheck(cluster: Cluster, service: VirtualService): Ldir
   };
 }
 
+/**
+ * How long ldirectord waits for one check before it counts as failed: negotiatetimeout for a
+ * negotiate check (unset, it falls back to checktimeout, as ldirectord reads it), checktimeout for
+ * every other check.
+ */
+export function ldirectordTimeout(check: LdirectordCheck): number {
+  return check.checktype === 'negotiate' ? (check.negotiatetimeout ?? check.checktimeout) : check.checktimeout;
+}
+
 export interface KeepalivedCheck {
   type: KeepalivedCheckType;
   url?: { path: string; status_code?: number; digest?: string };

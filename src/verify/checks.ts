@@ -2,7 +2,8 @@
 // say about it, measured against its description. Pure: observations in, one result per check out,
 // each with the commands and output it was judged on.
 import { ipvsadmRules, ipvsServices } from '../cluster/ipvs.ts';
-import { ipvsOwner, realServerHosts, vipsOf, type Cluster, type VirtualService } from '../cluster/model.ts';
+import { ipvsOwner, realServerHosts, vipsOf, type Cluster, type IpvsOwner, type VirtualService } from '../cluster/model.ts';
+import { LDIRECTORD_CF } from '../../roles/ldirectord/render.ts';
 import { realServerView, type RealServerView } from '../../roles/realserver/view.ts';
 import { managerServices, parseFetch, type Observation } from './observe.ts';
 import { parseAddresses, parseArp, parseBoot, parseDefaultGateways, parseIpvsRules, parseProcesses } from './parse.ts';
@@ -111,7 +112,7 @@ export function evaluate(cluster: Cluster, plan: VerifyPlan, observed: Observed)
       add('IPVS table', director, actual.length === 0, actual.length === 0 ? 'empty, as on a standby director' : `a standby director, but its table has ${actual.length} rules: ${owner} runs where it should not`, ev);
       continue;
     }
-    const diff = compareTable(expected, actual, health);
+    const diff = compareTable(expected, actual, health, owner);
     for (const [address, state] of diff.states) if (active.has(director) || !serverStates.has(address)) serverStates.set(address, state);
     add('IPVS table', director, diff.problems.length === 0, diff.problems.length === 0 ? `as described (${expected.length} rules)${diff.notes.length ? `; ${diff.notes.join('; ')}` : ''}` : [...diff.problems, ...diff.notes].join('; '), ev);
   }
@@ -305,16 +306,31 @@ export function evaluate(cluster: Cluster, plan: VerifyPlan, observed: Observed)
   }
 }
 
+/** The program whose health checks put real servers into the table (none for rules loaded at boot). */
+const CHECKER: Partial<Record<IpvsOwner, string>> = { ldirectord: 'ldirectord', keepalived: 'keepalived', piranha: "pulse's nanny" };
+
+/**
+ * Why ldirectord can leave real servers out for good while their pages answer (seen on the lab's
+ * emulated directors): LWP loads its HTTP modules during the first HTTP check, and a check whose
+ * timeout fires while they load leaves them half loaded in that process, so every later HTTP check
+ * fails ("Attempt to reload LWP/Protocol/http.pm aborted") until ldirectord restarts.
+ */
+const LDIRECTORD_STUCK_HINT =
+  `if ldirectord's log shows no reason, a first HTTP check that timed out while ldirectord loaded its HTTP modules makes it fail every later one: restart it (ldirectord ${LDIRECTORD_CF} restart) and give the check a longer negotiatetimeout`;
+
 /** Compares a director's table with the description; weight-0 and missing real servers get a state. */
 function compareTable(
   expected: string[],
   actual: string[],
   health: Map<VirtualService, Map<number, { healthy: boolean }>>,
+  owner: IpvsOwner,
 ): { problems: string[]; notes: string[]; states: Map<string, ServerState> } {
   const problems: string[] = [];
   const notes: string[] = [];
   const states = new Map<string, ServerState>();
   const actualSet = new Set(actual);
+  const checker = CHECKER[owner];
+  let checkerBlamed = false;
   const healthOf = (address: string): boolean | undefined => {
     for (const [service, servers] of health) {
       const r = service.realservers.findIndex((s) => `${s.address}:${s.port ?? service.port}` === address || s.address === address.split(':')[0]);
@@ -341,12 +357,18 @@ function compareTable(
         continue;
       }
       states.set(real, healthy === false ? 'failing' : 'missing');
-      problems.push(healthy === false ? `${real} is out of the table: its health check fails` : `missing: ${line}`);
+      if (healthy === false) problems.push(`${real} is out of the table: its health check fails`);
+      else if (healthy === true && checker !== undefined) {
+        checkerBlamed = true;
+        problems.push(`${real} is out of the table, yet its health page answers: ${checker}'s own check of it fails`);
+      }
+      else problems.push(`missing: ${line}`);
       continue;
     }
     problems.push(`missing: ${line}`);
   }
   for (const line of unmatched) problems.push(`not described: ${line}`);
+  if (checkerBlamed && owner === 'ldirectord') notes.push(LDIRECTORD_STUCK_HINT);
   return { problems, notes, states };
 }
 

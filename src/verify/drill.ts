@@ -2,7 +2,8 @@
 // undo it, what bounds the description sets), the client's steady stream of requests to the VIP,
 // and what the stream says about an outage.
 import { quote } from '../core/shell.ts';
-import { keepalivedCheck, ldirectordCheck, type Cluster, type VirtualService } from '../cluster/model.ts';
+import { keepalivedCheck, ldirectordCheck, ldirectordTimeout, type Cluster, type VirtualService } from '../cluster/model.ts';
+import { APACHE, isApache } from '../cluster/web-ports.ts';
 import { fetchScript, vipUrl } from './observe.ts';
 import { httpCheckOf } from './plan.ts';
 
@@ -29,16 +30,19 @@ export function managerService(cluster: Cluster): string | undefined {
   return { heartbeat: 'heartbeat', keepalived: 'keepalived', piranha: 'pulse', none: undefined }[cluster.manager];
 }
 
-/** Starts or stops a service by its init script, whatever the init system. */
+/**
+ * Starts or stops a service by its init script, whatever the init system. Apache, by either name,
+ * under the host's own (as the realserver role installed it).
+ */
 export function serviceScript(service: string, action: 'start' | 'stop'): string {
-  const s = quote(service);
-  return `if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl ${action} ${s}; elif command -v service >/dev/null 2>&1; then service ${s} ${action}; else /etc/init.d/${service} ${action}; fi`;
+  const name = isApache(service) ? `"$(if [ -e /etc/debian_version ]; then echo ${APACHE.debian}; else echo ${APACHE.el}; fi)"` : quote(service);
+  return `s=${name}; if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl ${action} "$s"; elif command -v service >/dev/null 2>&1; then service "$s" ${action}; else "/etc/init.d/$s" ${action}; fi`;
 }
 
 /**
  * How long a failing real server may stay in the table: ldirectord notices it within checkinterval +
- * checktimeout; keepalived after its retries (delay_loop, then retry x (connect_timeout +
- * delay_before_retry)).
+ * the check's timeout (ldirectordTimeout); keepalived after its retries (delay_loop, then retry x
+ * (connect_timeout + delay_before_retry)).
  */
 export function realServerRemovalBound(cluster: Cluster, service: VirtualService): number {
   if (cluster.manager === 'keepalived') {
@@ -46,7 +50,7 @@ export function realServerRemovalBound(cluster: Cluster, service: VirtualService
     return check.delay_loop + (check.retry + 1) * (check.connect_timeout + check.delay_before_retry);
   }
   const check = ldirectordCheck(cluster, service);
-  return check.checkinterval + check.checktimeout;
+  return check.checkinterval + ldirectordTimeout(check);
 }
 
 /** How long the backup may take to notice the active director is gone. */

@@ -25,12 +25,18 @@ export function parseAddresses(stdout: string): HeldAddress[] {
   return out;
 }
 
-/** `ipvsadm -Sn`: the rule lines, blanks normalized. */
+/**
+ * `ipvsadm -Sn`: the rule lines, blanks normalized, in the words the rules are described in.
+ * ipvsadm 1.30 and later print the tunnel type of every tunnelled real server, `--tun-type ipip`
+ * included, which is the only type older kernels and ipvsadm know and the default: dropped, so
+ * that a table is compared alike whichever ipvsadm printed it (another type, gue or gre, stays).
+ */
 export function parseIpvsRules(stdout: string): string[] {
   return stdout
     .split('\n')
     .map((line) => line.trim().split(/\s+/).join(' '))
-    .filter((line) => line.startsWith('-A ') || line.startsWith('-a '));
+    .filter((line) => line.startsWith('-A ') || line.startsWith('-a '))
+    .map((line) => line.replace(/ --tun-type ipip(?= |$)/, ''));
 }
 
 /** `ps -e -o args=`: every process's command line. */

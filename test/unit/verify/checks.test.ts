@@ -152,6 +152,19 @@ describe('provision verify: the checks', () => {
     ]);
   });
 
+  it("blames ldirectord's own check when a real server is out of the table while its page answers", () => {
+    // What the lab's emulated directors showed once: every page answers, yet ldirectord never adds
+    // a real server (its HTTP checks all fail after a first one timed out loading LWP's modules).
+    const stuck = healthyLab();
+    stuck.tables['lvs-master'] = [RULES[0]!];
+    stuck.viaVip = () => ({ stdout: '\n@@status 000\n', exitCode: 0 });
+    const results = evaluate(cluster, plan, observe(stuck));
+    const detail = find(results, 'IPVS table', 'lvs-master').detail;
+    expect(detail).toMatch(/^10\.213\.2\.252:80 is out of the table, yet its health page answers: ldirectord's own check of it fails; 10\.213\.2\.253:80 is out of the table, yet its health page answers: ldirectord's own check of it fails; /);
+    expect(detail).toContain('restart it (ldirectord /etc/ha.d/ldirectord.cf restart) and give the check a longer negotiatetimeout');
+    expect(find(results, 'health page', 'web1 (tcp_10.213.2.254_80)').status).toBe('pass');
+  });
+
   it('fails a health page without the receive string, and a table that differs from the description', () => {
     const lab = healthyLab();
     lab.pages.web1!.check = page('It works!');
@@ -207,7 +220,7 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
     plan = planVerify(cluster, ['server1', 'server2', 'server3', 'server4'], undefined);
   });
 
-  function observe(server4Mangled: string[]): Observed {
+  function observe(server4Mangled: string[], table: string[] = rules): Observed {
     const outputs = new Map<string, Map<string, Output>>();
     const own: Record<string, string> = { server1: '172.25.33.1', server2: '172.25.33.2', server3: '172.25.33.3', server4: '172.25.33.4' };
     for (const [host, observations] of plan.observations) {
@@ -218,7 +231,7 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
           stdout = addressLine(2, 'eth0', `${own[host]!}/24`);
           if (host === 'server1') for (const vip of VIPS) stdout += addressLine(2, 'eth0', `${vip}/32`, 'eth0');
           if (host === 'server3' || host === 'server4') VIPS.forEach((vip, i) => (stdout += addressLine(1, 'lo', `${vip}/32`, `lo:${i}`)));
-        } else if (key === 'ipvs') stdout = rules.join('\n') + '\n';
+        } else if (key === 'ipvs') stdout = table.join('\n') + '\n';
         else if (key === 'processes') stdout = '/usr/sbin/keepalived --dont-fork\n';
         else if (key === 'boot') stdout = 'keepalived enabled\n';
         else if (key === 'config-test') stdout = '';
@@ -240,6 +253,12 @@ describe('provision verify: keepalived with arptables real servers (keepalived-d
     ]);
     expect(results.find((r) => r.check === 'IPVS table' && r.subject === 'server2')).toMatchObject({ status: 'pass', detail: 'as described (6 rules)' });
     expect(results.find((r) => r.check === 'real server ARP' && r.subject === 'server4')).toMatchObject({ status: 'pass', detail: 'arptables rules in force for every VIP' });
+  });
+
+  it("blames keepalived's own check for a real server out of the table whose page answers, without ldirectord's advice", () => {
+    const results = evaluate(cluster, plan, observe(VIPS, rules.filter((rule) => rule !== rules[1])));
+    const detail = results.find((r) => r.check === 'IPVS table' && r.subject === 'server1')!.detail;
+    expect(detail).toBe("172.25.33.3:80 is out of the table, yet its health page answers: keepalived's own check of it fails");
   });
 
   it('fails a real server whose arptables rules do not hide one VIP as a source', () => {

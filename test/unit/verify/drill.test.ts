@@ -1,6 +1,8 @@
 // drill's pure part: the bounds and failback it reads from a description, the outage it reads from
 // the client's stream, and the stream itself, run by /bin/sh against a local HTTP server.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import {
   firstLineOf,
   sampleCollector,
   serversByFirstLine,
+  serviceScript,
   settleBound,
   streamScript,
   type Sample,
@@ -29,13 +32,20 @@ const load = async (file: string): Promise<Cluster> => (await loadInventory(path
 describe('drill: the pure part', () => {
   it('reads the bounds and the failback from the description', async () => {
     const lab = await load('lab.yaml');
-    // ldirectord: checkinterval 1 + checktimeout 3; heartbeat deadtime 10, auto_failback on; eth1 is heartbeat's own link.
-    expect(realServerRemovalBound(lab, drillService(lab)!)).toBe(4);
+    // ldirectord: checkinterval 1 + the negotiate check's negotiatetimeout 10; heartbeat deadtime 10,
+    // auto_failback on; eth1 is heartbeat's own link.
+    expect(realServerRemovalBound(lab, drillService(lab)!)).toBe(11);
     expect(detectionBound(lab)).toBe(10);
     expect(failsBack(lab)).toBe(true);
     expect(heartbeatOnlyLinks(lab)).toEqual(['eth1']);
-    // Started: initdead 20 before heartbeat takes the VIP, then ldirectord's first checks (4 s).
-    expect(settleBound(lab)).toBe(24);
+    // Started: initdead 20 before heartbeat takes the VIP, then ldirectord's first checks (11 s).
+    expect(settleBound(lab)).toBe(31);
+    // Without negotiatetimeout a negotiate check times out after checktimeout (3 s), as ldirectord
+    // reads it; a connect check always does, whatever negotiatetimeout says.
+    const service = drillService(lab)!;
+    const { negotiatetimeout: _unused, ...withoutNegotiateTimeout } = service.check;
+    expect(realServerRemovalBound(lab, { ...service, check: withoutNegotiateTimeout })).toBe(4);
+    expect(realServerRemovalBound(lab, { ...service, check: { ...service.check, checktype: 'connect' } })).toBe(4);
     const keepalived = await load('keepalived-dr-arptables.yaml');
     expect(detectionBound(keepalived)).toBe(3 * keepalived.keepalived!.advert_int + 1);
   });
@@ -95,5 +105,31 @@ describe('drill: the pure part', () => {
       expect(statuses.filter((l) => l === 'req 200 web1').length).toBeGreaterThanOrEqual(4);
       expect(statuses.at(-1)).toBe('req 000');
     });
+  });
+});
+
+describe('drill: stopping and starting a real server\'s service', () => {
+  /** The script run by /bin/sh with only a `service` that prints its arguments (no systemctl on PATH). */
+  const runWithStubService = (script: string): string => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'provision-drill-stub-'));
+    try {
+      writeFileSync(path.join(bin, 'service'), '#!/bin/sh\necho "$@"\n');
+      chmodSync(path.join(bin, 'service'), 0o755);
+      return execFileSync('/bin/sh', ['-c', script], { env: { PATH: bin }, encoding: 'utf8' }).trim();
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  };
+
+  it('uses the init script by its name', () => {
+    expect(runWithStubService(serviceScript('nginx', 'stop'))).toBe('nginx stop');
+  });
+
+  it("takes Apache, by either name, under the host's own: apache2 on Debian and Ubuntu, httpd on EL", () => {
+    const own = existsSync('/etc/debian_version') ? 'apache2' : 'httpd';
+    for (const name of ['httpd', 'apache2']) {
+      expect(runWithStubService(serviceScript(name, 'stop')), name).toBe(`${own} stop`);
+      expect(runWithStubService(serviceScript(name, 'start')), name).toBe(`${own} start`);
+    }
   });
 });
