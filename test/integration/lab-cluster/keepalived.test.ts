@@ -11,14 +11,12 @@
 // MASTER's keepalived and kills its VM (the BACKUP takes the VIPs; preempt brings them back each
 // time). A second run changes nothing, and the VRRP password is printed nowhere. The directors'
 // firewalls are closed first: the firewall role must open VRRP and the services' ports.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/inventory/load.ts';
-import { labUp } from '../../../src/lab/lab.ts';
 import { ipvsadmRules, ipvsServices } from '../../../src/cluster/ipvs.ts';
-import { makeProject, runCli, type CliResult, type Project } from '../../support/project.ts';
-import { assertNoLabRunning, FIRST_BUILD_TIMEOUT_MS, skipReason, sshOk } from '../lab/support.ts';
-import { checksOf, expectEveryHost, expectNotPrinted, failedChecks, holdsVip, LAB_ADDRESSES, sitePlaybook, tearDownLab } from './support.ts';
+import type { CliResult } from '../../support/project.ts';
+import { FIRST_BUILD_TIMEOUT_MS, skipReason, sshOk } from '../lab/support.ts';
+import { checksOf, CLOSE_FIREWALL, expectEveryHost, expectNotPrinted, failedChecks, holdsVip, LAB_ADDRESSES, tearDownLab, twinLab, type Twin } from './support.ts';
 
 const { master, backup, web1, web2, client, vip } = LAB_ADDRESSES;
 /** The second VIP, with persistence (the tutorial's .200). */
@@ -88,39 +86,24 @@ async function macOf(address: string): Promise<string> {
   return (await sshOk(address, 'cat /sys/class/net/eth0/address')).trim().toUpperCase();
 }
 
-/**
- * The directors' firewall before the first run: closed to everything but ssh and replies (apt's
- * downloads from the mirror). keepalived's VRRP and the clients' port 80 get through only if the
- * firewall role opens them.
- */
-const CLOSE_FIREWALL = [
-  '{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables; } >/dev/null 2>&1',
-  'iptables -A INPUT -i lo -j ACCEPT',
-  'iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT',
-  'iptables -A INPUT -p tcp --dport 22 -j ACCEPT',
-  'iptables -P INPUT DROP',
-].join(' && ');
-
 describe.skipIf(skipReason)('a keepalived cluster on the lab (VRRP + virtual_server, LVS-DR)', () => {
   const env = { VRRP_PASS };
-  let project: Project;
+  let twin: Twin | undefined;
   let described: string[];
   let first: CliResult;
-  const provision = () => runCli(project, ['--inventory', 'inventory.yaml', sitePlaybook], { env });
+  const provision = () => twin!.provision();
   /** provision verify, drill on this inventory */
-  const command = (args: string[]) => runCli(project, [...args, '--inventory', 'inventory.yaml'], { env });
+  const command = (args: string[]) => twin!.command(args);
 
   beforeAll(async () => {
-    assertNoLabRunning();
-    project = await makeProject({ 'inventory.yaml': inventory });
-    const file = path.join(project.dir, 'inventory.yaml');
-    described = ipvsadmRules(ipvsServices((await loadInventory(file, { env })).cluster!)).map((args) => args.join(' '));
-    await labUp({ inventoryFile: file, env: { ...process.env, ...env } });
-    await Promise.all([master, backup].map((address) => sshOk(address, CLOSE_FIREWALL, 120_000)));
+    twin = await twinLab(inventory, env);
+    described = ipvsadmRules(ipvsServices((await loadInventory(twin.file, { env })).cluster!)).map((args) => args.join(' '));
+    // The directors' firewall closed: keepalived's VRRP and the clients' port 80 get through only if the firewall role opens them.
+    await Promise.all([master, backup].map((address) => sshOk(address, CLOSE_FIREWALL.join(' && '), 120_000)));
     first = await provision();
   }, FIRST_BUILD_TIMEOUT_MS + RUN_TIMEOUT_MS);
 
-  afterAll(() => tearDownLab(project), 120_000);
+  afterAll(() => tearDownLab(twin?.project), 120_000);
 
   it('provisions the directors and real servers without a failure, and prints no VRRP password', async () => {
     expectEveryHost(first, { failed: 0, unreachable: 0 });

@@ -2,9 +2,9 @@
 import { get } from 'node:http';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { labDown } from '../../../src/lab/lab.ts';
-import { repoRoot, type CliResult, type Project } from '../../support/project.ts';
-import { sshOk } from '../lab/support.ts';
+import { labDown, labUp } from '../../../src/lab/lab.ts';
+import { makeProject, repoRoot, runCli, type CliResult, type Project } from '../../support/project.ts';
+import { assertNoLabRunning, sshOk } from '../lab/support.ts';
 
 /** The addresses of inventory/lab.yaml, which every lab cluster test's hosts take; bridge is this machine's. */
 export const LAB_ADDRESSES = {
@@ -34,6 +34,58 @@ export function expectEveryHost(result: CliResult, expected: Record<string, numb
 /** `secret` is nowhere in what the run printed or recorded (output and --json events). */
 export function expectNotPrinted(result: CliResult, secret: string): void {
   expect(`${result.stdout}${result.stderr}${JSON.stringify(result.events)}`).not.toContain(secret);
+}
+
+/** A twin's project and the user's commands on it, with the twin's secrets in the environment. */
+export interface Twin {
+  project: Project;
+  /** the project's inventory.yaml */
+  file: string;
+  /** provision playbooks/site.yml --inventory inventory.yaml */
+  provision(): Promise<CliResult>;
+  /** provision ARGS --inventory inventory.yaml (verify, drill ...) */
+  command(args: string[]): Promise<CliResult>;
+}
+
+/** Makes the twin's project from `inventory` and brings the lab up from it (no lab may be up). */
+export async function twinLab(inventory: string, env: Record<string, string>): Promise<Twin> {
+  assertNoLabRunning();
+  const project = await makeProject({ 'inventory.yaml': inventory });
+  const file = path.join(project.dir, 'inventory.yaml');
+  try {
+    await labUp({ inventoryFile: file, env: { ...process.env, ...env } });
+  } catch (error) {
+    await project.remove();
+    throw error;
+  }
+  return {
+    project,
+    file,
+    provision: () => runCli(project, ['--inventory', 'inventory.yaml', sitePlaybook], { env }),
+    command: (args) => runCli(project, [...args, '--inventory', 'inventory.yaml'], { env }),
+  };
+}
+
+/**
+ * Commands that close a director's firewall before the first run: everything but ssh and replies
+ * (apt's downloads from the mirror). What the cluster needs gets through only if the firewall role
+ * opens it.
+ */
+export const CLOSE_FIREWALL = [
+  '{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q iptables; } >/dev/null 2>&1',
+  'iptables -A INPUT -i lo -j ACCEPT',
+  'iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT',
+  'iptables -A INPUT -p tcp --dport 22 -j ACCEPT',
+  'iptables -P INPUT DROP',
+];
+
+/**
+ * The first line of each of `count` answers `from` got through `vip` (each a new connection, so
+ * that the director schedules every request): the index page's line, the real server's name.
+ */
+export async function answersThrough(from: string, vip: string, count: number): Promise<string[]> {
+  const out = await sshOk(from, `for i in $(seq ${count}); do curl -s -m 3 http://${vip}/ | head -n 1; echo; done`, 60_000);
+  return out.split('\n').map((line) => line.trim()).filter(Boolean);
 }
 
 /** What every lab cluster test does last: the lab down, its project removed. */

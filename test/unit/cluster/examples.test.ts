@@ -17,12 +17,13 @@ const tutorials = {
   'ultramonkey-active-active.yaml': { manager: 'heartbeat', owner: 'ldirectord', forwarding: 'dr', directors: 2, realservers: 2 },
   'keepalived-dr-arptables.yaml': { manager: 'keepalived', owner: 'keepalived', forwarding: 'dr', directors: 2, realservers: 2 },
   'piranha-nat.yaml': { manager: 'piranha', owner: 'piranha', forwarding: 'nat', directors: 2, realservers: 2 },
+  'tun-keepalived.yaml': { manager: 'keepalived', owner: 'keepalived', forwarding: 'tun', directors: 2, realservers: 2 },
 } as const;
 
 describe('the example inventories', () => {
   it('every inventory with a cluster is one of the checked examples (or the lab)', async () => {
     const files = (await readdir(path.join(repoRoot, 'inventory'))).filter((name) => name.endsWith('.yaml'));
-    expect(files.filter((name) => !(name in tutorials) && name !== 'example.yaml' && name !== 'lab.yaml' && name !== 'vagrant.yaml' && name !== 'local.yaml')).toEqual([]);
+    expect(files.filter((name) => !(name in tutorials) && name !== 'example.yaml' && name !== 'lab.yaml' && name !== 'vagrant.yaml' && name !== 'vagrant-lab.yaml' && name !== 'local.yaml')).toEqual([]);
   });
 
   for (const [name, expected] of Object.entries(tutorials)) {
@@ -56,6 +57,13 @@ describe('the example inventories', () => {
     }
   });
 
+  it('LVS-TUN: the real servers sit on another network and keep their own router, not the directors', async () => {
+    const cluster = (await example('tun-keepalived.yaml')).cluster!;
+    expect(cluster.network.gateway).toBe('192.168.10.254');
+    expect(cluster.realserver.gateway).toBe('192.168.20.254');
+    expect(realServerHosts(cluster).map((host) => cluster.addresses[host])).toEqual(['192.168.20.11', '192.168.20.12']);
+  });
+
   it("vagrant.yaml (what `vagrant up` provisions): the first tutorial's cluster on the Vagrantfile's machines, no lint finding", async () => {
     const inventory = await example('vagrant.yaml');
     const cluster = inventory.cluster!;
@@ -73,6 +81,17 @@ describe('the example inventories', () => {
     expect(inventory.clusterSource?.clearTextSecrets).toEqual([]);
     expect(inventory.secrets.has(cluster.heartbeat!.authkeys.key!)).toBe(true);
     for (const director of cluster.directors) expect(heartbeatNodeName(cluster, director)).toBe(director);
+  });
+
+  it("vagrant-lab.yaml (PROVISION_NETWORK=lab): vagrant.yaml's hosts and cluster on the lab's subnets, no lint finding", async () => {
+    const tutorial = await example('vagrant.yaml');
+    const lab = await example('vagrant-lab.yaml');
+    expect(lintCluster(lintSubject(lab)!).map(formatFinding)).toEqual([]);
+    const onLabSubnets = (value: unknown) => JSON.parse(JSON.stringify(value).replaceAll('192.168.2.', '10.213.32.').replaceAll('192.168.1.', '10.213.31.')) as unknown;
+    expect(lab.cluster).toEqual({ ...(onLabSubnets(tutorial.cluster) as object), name: 'vagrant-lab' });
+    expect([...lab.hosts.values()].map((host) => [host.name, host.address, host.transport])).toEqual(
+      [...tutorial.hosts.values()].map((host) => [host.name, onLabSubnets(host.address), host.transport]),
+    );
   });
 
   it('example.yaml (the README\'s) passes too', async () => {
