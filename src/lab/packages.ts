@@ -95,6 +95,8 @@ export const MACHINE_TOOLS = {
   virsh: 'libvirt-clients',
   dnsmasq: 'dnsmasq-base',
   vagrant: 'vagrant',
+  // removing the empty iptables tables that libvirt's chains made exist (iptables-nft cannot)
+  nft: 'nftables',
 } as const;
 export type MachineTool = keyof typeof MACHINE_TOOLS;
 

@@ -21,7 +21,7 @@ import { addGuardRoutes, checkSubnetsFree, disableIpv6, guardRouteArgs } from '.
 import { labCacheDir, labPaths } from '../lab/paths.ts';
 import { findProcesses, isRunning, killProcess, processStartTime, signal } from '../lab/processes.ts';
 import { poll } from '../lab/wait.ts';
-import { bridgeName, isolatedNetworkXml, libvirtdConf, networkForwards, qemuConf, withLibvirtQemuAccount, type VagrantNetwork } from './libvirt-config.ts';
+import { bridgeName, isEmptyTable, isolatedNetworkXml, libvirtdConf, networkForwards, qemuConf, savedTables, withLibvirtQemuAccount, type VagrantNetwork } from './libvirt-config.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,6 +35,9 @@ const DAEMON_EXIT = { timeoutMs: 15_000, intervalMs: 100 };
 /** The tables where libvirt's network driver adds its LIBVIRT_* chains. */
 const FIREWALL_TABLES = ['filter', 'nat', 'mangle'] as const;
 const FIREWALL_TOOLS = ['iptables', 'ip6tables'] as const;
+type FirewallTool = (typeof FIREWALL_TOOLS)[number];
+/** The nft family of each tool's tables (nf_tables backend). */
+const NFT_FAMILY: Record<FirewallTool, string> = { iptables: 'ip', ip6tables: 'ip6' };
 
 export interface LibvirtHostPaths {
   dir: string;
@@ -76,6 +79,12 @@ interface LibvirtHostState {
   networks: string[];
   /** "TOOL TABLE CHAIN" of the LIBVIRT_* chains the firewall had before libvirtd started */
   firewallChainsBefore: string[];
+  /**
+   * "TOOL TABLE" of the nf_tables-backed tables that existed before libvirtd started: on a machine
+   * whose firewall was empty, libvirt's chains make the filter, nat and mangle tables exist, and
+   * removing the chains leaves them (undefined in a state file written before this was recorded)
+   */
+  firewallTablesBefore?: string[];
 }
 
 async function readState(paths: LibvirtHostPaths): Promise<LibvirtHostState | undefined> {
@@ -116,7 +125,8 @@ export interface LibvirtUpResult {
 export async function libvirtUp(networks: readonly VagrantNetwork[], log: (line: string) => void, env: Env = process.env): Promise<LibvirtUpResult> {
   const management = networks.filter((network) => network.dhcp);
   if (management.length !== 1) throw new UserError(`give exactly one --network with ,dhcp (the management network); got ${management.length}`, {}, 'e.g. --network provision-mgmt=10.213.30.0/24,dhcp');
-  await ensureTools(['libvirtd', 'virsh', 'dnsmasq', 'qemu-system-x86_64', 'qemu-img', 'ip'], log);
+  const nftBackend = (await usesNfTables('iptables')) || (await usesNfTables('ip6tables'));
+  await ensureTools(['libvirtd', 'virsh', 'dnsmasq', 'qemu-system-x86_64', 'qemu-img', 'ip', ...(nftBackend ? (['nft'] as const) : [])], log);
   const paths = libvirtHostPaths(env);
   await mkdir(paths.dir, { recursive: true });
   const release = await acquireLabLock(paths.lock);
@@ -131,6 +141,7 @@ export async function libvirtUp(networks: readonly VagrantNetwork[], log: (line:
           "the Vagrant lab runs its own libvirtd, whose networks are all isolated: stop the other one (its networks may NAT to the outside), then run vagrant up again",
         );
       }
+      state.firewallTablesBefore = await nftBackedTables();
       state.firewallChainsBefore = await libvirtChains();
       await startDaemon(paths, state);
       startedDaemon = true;
@@ -256,9 +267,9 @@ export interface LibvirtDownResult {
 
 /**
  * Removes what libvirtUp made once no Vagrant machine is left: the mirror server, the networks,
- * storage pools and volumes, libvirtd, its firewall chains, its directories. With `force`,
- * machines still defined are destroyed first (a test's cleanup after a failure). The guard routes
- * stay, as the lab's do: lab addresses keep going nowhere.
+ * storage pools and volumes, libvirtd, its firewall chains (and the tables they made exist), its
+ * directories. With `force`, machines still defined are destroyed first (a test's cleanup after a
+ * failure). The guard routes stay, as the lab's do: lab addresses keep going nowhere.
  */
 export async function libvirtDown(options: { force?: boolean; log: (line: string) => void; env?: Env }): Promise<LibvirtDownResult> {
   const paths = libvirtHostPaths(options.env ?? process.env);
@@ -303,6 +314,7 @@ export async function libvirtDown(options: { force?: boolean; log: (line: string
       if (await exists(`/sys/class/net/${bridgeName(index)}`)) await run('ip', ['link', 'delete', bridgeName(index)]);
     }
     await removeNewFirewallChains(state.firewallChainsBefore);
+    await removeNewEmptyTables(state.firewallTablesBefore);
     for (const dir of [...state.createdDirs].reverse()) {
       // The mount points are empty once libvirtd's namespace has ended; /run/libvirt holds its sockets.
       if (dir === RUN_DIR) await rm(dir, { recursive: true, force: true });
@@ -330,7 +342,7 @@ async function removeNewFirewallChains(before: readonly string[]): Promise<void>
   const known = new Set(before);
   const added = (await libvirtChains()).filter((chain) => !known.has(chain));
   for (const entry of added) {
-    const [tool, table, chain] = entry.split(' ') as [(typeof FIREWALL_TOOLS)[number], string, string];
+    const [tool, table, chain] = entry.split(' ') as [FirewallTool, string, string];
     const rules = (await run(tool, ['-w', '5', '-t', table, '-S'], { timeoutMs: 10_000 })).stdout.split('\n');
     // The jumps to it from the built-in chains: "-A INPUT -j LIBVIRT_INP" (libvirt writes them without quotes).
     for (const rule of rules.filter((line) => line.startsWith('-A ') && line.endsWith(` -j ${chain}`))) {
@@ -338,12 +350,48 @@ async function removeNewFirewallChains(before: readonly string[]): Promise<void>
     }
   }
   for (const entry of added) {
-    const [tool, table, chain] = entry.split(' ') as [(typeof FIREWALL_TOOLS)[number], string, string];
+    const [tool, table, chain] = entry.split(' ') as [FirewallTool, string, string];
     await run(tool, ['-w', '5', '-t', table, '-F', chain], { timeoutMs: 10_000 });
   }
   for (const entry of added) {
-    const [tool, table, chain] = entry.split(' ') as [(typeof FIREWALL_TOOLS)[number], string, string];
+    const [tool, table, chain] = entry.split(' ') as [FirewallTool, string, string];
     await run(tool, ['-w', '5', '-t', table, '-X', chain], { timeoutMs: 10_000 });
+  }
+}
+
+/** Whether `tool` (iptables, ip6tables) uses the nf_tables backend, whose tables can be deleted. */
+async function usesNfTables(tool: FirewallTool): Promise<boolean> {
+  const version = await tryRun(tool, ['--version'], { timeoutMs: 10_000 }).catch(() => undefined);
+  return version?.exitCode === 0 && version.stdout.includes('(nf_tables)');
+}
+
+/**
+ * "TOOL TABLE" of every table that iptables and ip6tables have now, for the tools on the nf_tables
+ * backend. The legacy backend's tables are kernel modules that stay loaded: they are left out.
+ */
+async function nftBackedTables(): Promise<string[]> {
+  const tables: string[] = [];
+  for (const tool of FIREWALL_TOOLS) {
+    if (!(await usesNfTables(tool))) continue;
+    const saved = await tryRun(`${tool}-save`, [], { timeoutMs: 10_000 }).catch(() => undefined);
+    if (saved?.exitCode !== 0) continue;
+    for (const table of savedTables(saved.stdout)) tables.push(`${tool} ${table}`);
+  }
+  return tables;
+}
+
+/**
+ * Deletes the tables that libvirt's chains made exist (not there before libvirtd started), once
+ * they hold nothing again: a table something else has put a rule or a chain in since is kept.
+ */
+async function removeNewEmptyTables(before: readonly string[] | undefined): Promise<void> {
+  if (before === undefined) return;
+  const known = new Set(before);
+  for (const entry of await nftBackedTables()) {
+    const [tool, table] = entry.split(' ') as [FirewallTool, string];
+    if (known.has(entry) || !(FIREWALL_TABLES as readonly string[]).includes(table)) continue;
+    if (!isEmptyTable((await run(`${tool}-save`, ['-t', table], { timeoutMs: 10_000 })).stdout)) continue;
+    await run('nft', ['delete', 'table', NFT_FAMILY[tool], table], { timeoutMs: 10_000 });
   }
 }
 
