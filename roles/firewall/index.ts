@@ -11,7 +11,7 @@
 import { defineRole, ops, sh, type Facts, type Task } from '../../src/index.ts';
 import type { Cluster, FirewallKind } from '../../src/cluster/model.ts';
 import { clusterOf } from '../../src/cluster/role.ts';
-import { emptyFilterTable, emptyNatTable, firewalldApplyScript, firewalldCheck, iptablesApplyScript, iptablesCheck, rulesOfTable, savedBlock } from './render.ts';
+import { emptyFilterTable, firewalldApplyScript, firewalldCheck, iptablesApplyScript, iptablesCheck, natTableSection, rulesOfTable, savedBlock } from './render.ts';
 import { firewallRules, type FirewallRule } from './rules.ts';
 
 /** The tool a host uses for kind `kind`. */
@@ -57,19 +57,12 @@ function iptablesTasks(cluster: Cluster, rules: FirewallRule[], uses: (facts: Fa
     );
     if (natRules.length === 0) continue;
     // A second *nat table in the file would flush the first one's rules on restore: the block goes
-    // into the nat table the file has (docker's, libvirt's), or into an empty one added at the end.
-    tasks.push(
-      {
-        name: `${file.path} has a nat table`,
-        op: ops.command({ run: `umask 077\n${sh`printf '%s' ${emptyNatTable} >>${file.path}`}`, unless: sh`grep -q '^[*]nat' ${file.path}` }),
-        when,
-      },
-      {
-        name: `NAT real servers masqueraded at boot (${file.path})`,
-        op: ops.block({ path: file.path, block: savedBlock(natRules), marker: `# {mark} provision: cluster ${cluster.name} nat`, insertAfter: /^\*nat\s*$/, create: true }),
-        when,
-      },
-    );
+    // into the nat table the file has (docker's, libvirt's), or into a new one at the end.
+    tasks.push({
+      name: `NAT real servers masqueraded at boot (${file.path})`,
+      op: ops.block({ path: file.path, block: savedBlock(natRules), marker: `# {mark} provision: cluster ${cluster.name} nat`, insertAfter: /^\*nat\s*$/, section: natTableSection, create: true }),
+      when,
+    });
   }
   tasks.push({ name: 'iptables rules restored at boot', op: ops.service({ name: { el: 'iptables', debian: 'netfilter-persistent' }, enabled: true }), when: uses });
   return tasks;

@@ -42,10 +42,12 @@ export function savedBlock(rules: FirewallRule[]): string {
 export const emptyFilterTable = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
 
 /**
- * The same for the nat table. It declares no INPUT chain: EL5's kernel has none in the nat table
- * (iptables-restore there fails on one), and later ones restore the table without it.
+ * The nat table a saved file without one gets around the NAT block, as iptables-save writes a
+ * table: its header and built-in chains before the block, COMMIT after it. It declares no INPUT
+ * chain: EL5's kernel has none in the nat table (iptables-restore there fails on one), and later
+ * ones restore the table without it.
  */
-export const emptyNatTable = '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n';
+export const natTableSection = { open: '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]', close: 'COMMIT' };
 
 /** The rules of `table`: each table has its own block in the saved file. */
 export const rulesOfTable = (rules: FirewallRule[], table: 'filter' | 'nat'): FirewallRule[] => rules.filter((rule) => tableOf(rule) === table);

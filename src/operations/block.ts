@@ -2,7 +2,7 @@
 import type { Facts } from '../core/facts.ts';
 import { OperationError, resolve, type Deferred, type Operation, type Plan, type ProbeOutput } from '../core/operation.ts';
 import { checkAttributes, checkPath, fileStateProbe, parseFileState, type AttributeOptions } from './file-state.ts';
-import { insertionIndex, insertLines, joinLines, missingFileError, splitLines, toPattern, type TextLines } from './text-lines.ts';
+import { insertionIndex, insertLines, joinLines, lastMatch, missingFileError, splitLines, toPattern, type TextLines } from './text-lines.ts';
 import { existingText, planTextFile } from './write-file.ts';
 
 export interface BlockOptions extends AttributeOptions {
@@ -14,6 +14,12 @@ export interface BlockOptions extends AttributeOptions {
   marker?: string;
   /** where a new block goes: after the last line matching it ('EOF' or no match: at the end) */
   insertAfter?: string | RegExp;
+  /**
+   * When no line matches insertAfter: the new block goes at the end inside a section of its own,
+   * `open` before it and `close` after it (iptables-save's "*nat" table header and its COMMIT), for
+   * a format where the block is valid only within such a section. Needs an insertAfter pattern.
+   */
+  section?: { open: string; close: string };
   /** create the file when it does not exist (default: the task fails) */
   create?: boolean;
   /** keep the replaced file as PATH.YYYYmmddHHMMSS~ */
@@ -39,6 +45,9 @@ export function block(options: BlockOptions): Operation {
   const attributes = checkAttributes(kind, path, options);
   const insertAfter =
     options.insertAfter === undefined || options.insertAfter === 'EOF' ? 'EOF' : toPattern(where, 'insertAfter', options.insertAfter);
+  if (options.section !== undefined && insertAfter === 'EOF') {
+    throw new OperationError(`${where}: section needs an insertAfter pattern (the line that starts an existing section)`);
+  }
 
   function blockLines(facts: Facts): string[] {
     const body = resolve(options.block, facts).replace(/\n$/, '');
@@ -66,6 +75,10 @@ export function block(options: BlockOptions): Operation {
     }
     // No block to remove: the text stays as it is, so this description is never shown.
     if (marked.length === 0) return { text: before, describe: `leave ${path} as it is` };
+    if (options.section !== undefined && insertAfter !== 'EOF' && lastMatch(before.lines, insertAfter) === -1) {
+      const { open, close } = options.section;
+      return { text: insertLines(before, before.lines.length, [...open.split('\n'), ...marked, ...close.split('\n')]), describe: `add a managed block in a new section to ${path}` };
+    }
     return { text: insertLines(before, insertionIndex(before.lines, insertAfter), marked), describe: `add a managed block to ${path}` };
   }
 

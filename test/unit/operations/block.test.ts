@@ -61,6 +61,24 @@ const cases: Array<{ name: string; options: Omit<BlockOptions, 'path'>; before: 
     expected: { summary: `update the managed block in ${path}`, after: `${BEGIN}\nother\n${END}\n// BEGIN lvs vip\nvip\n// END lvs vip\n` },
   },
   {
+    name: 'with a section: inserts after the section start when the file has one',
+    options: { block: 'x', insertAfter: /^\*nat$/, section: { open: '*nat\n:POSTROUTING ACCEPT [0:0]', close: 'COMMIT' } },
+    before: '*filter\nCOMMIT\n*nat\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n',
+    expected: { summary: `add a managed block to ${path}`, after: `*filter\nCOMMIT\n*nat\n${BEGIN}\nx\n${END}\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n` },
+  },
+  {
+    name: 'with a section: appends a new section holding the block when no line starts one',
+    options: { block: 'x', insertAfter: /^\*nat$/, section: { open: '*nat\n:POSTROUTING ACCEPT [0:0]', close: 'COMMIT' } },
+    before: '*filter\nCOMMIT',
+    expected: { summary: `add a managed block in a new section to ${path}`, after: `*filter\nCOMMIT\n*nat\n:POSTROUTING ACCEPT [0:0]\n${BEGIN}\nx\n${END}\nCOMMIT\n` },
+  },
+  {
+    name: 'with a section: a block already in place is updated where it is',
+    options: { block: 'y', insertAfter: /^\*nat$/, section: { open: '*nat', close: 'COMMIT' } },
+    before: `*nat\n${BEGIN}\nx\n${END}\nCOMMIT\n`,
+    expected: { summary: `update the managed block in ${path}`, after: `*nat\n${BEGIN}\ny\n${END}\nCOMMIT\n` },
+  },
+  {
     name: 'a block depending on the facts',
     options: { block: (f) => `# ${f.os.distro} ${f.os.version}` },
     before: `${BEGIN}\n# debian 11\n${END}\n`,
@@ -94,6 +112,10 @@ describe('block', () => {
 
   it('refuses a block that contains its own marker', () => {
     expect(() => block({ path, block: `a\n${END}\nb` }).plan(facts, probed({ type: 'file', content: '' }))).toThrow(/contains its own marker line/);
+  });
+
+  it('refuses a section without an insertAfter pattern to find an existing one', () => {
+    expect(() => block({ path, block: 'a', section: { open: '[s]', close: '' } })).toThrow(/section needs an insertAfter pattern/);
   });
 
   it.each(['# no mark', '# {mark} {mark}', '# {mark}\nx'])('refuses the marker %j', (marker) => {
