@@ -95,9 +95,11 @@ export async function sshOk(address: string, script: string, timeoutMs?: number)
 
 /**
  * iptables-save without the tables that filter nothing: only built-in chains, each with policy
- * ACCEPT, and no rule. The first iptables command on a machine makes the kernel create its filter
- * table, which iptables-save prints from then on; that table is the state the machine had before,
- * and nothing can make iptables-save forget it.
+ * ACCEPT, and no rule. The first rule on a machine whose firewall is empty makes its filter table
+ * exist, and iptables-save prints it from then on, also once the rule is gone. The lab adds rules
+ * only to a firewall that drops, whose filter table exists already; the lifecycle test adds one on
+ * any machine, and the empty table that stays filters nothing. (The Vagrant lab's libvirt-down
+ * deletes the tables libvirt made exist: src/vagrant/libvirt-host.ts.)
  */
 export function withoutPristineTables(lines: readonly string[]): string[] {
   const out: string[] = [];
