@@ -124,20 +124,3 @@ export function withLibvirtQemuAccount(passwd: string, group: string): { passwd:
     group: has(group) ? group : `${ending(group)}${LIBVIRT_QEMU_ACCOUNT}:x:${id}:\n`,
   };
 }
-
-/** The tables an iptables-save (or ip6tables-save) output lists: its "*filter" lines. */
-export function savedTables(save: string): string[] {
-  return save.split('\n').flatMap((line) => /^\*(\S+)$/.exec(line.trim())?.slice(1) ?? []);
-}
-
-/**
- * Whether one table's iptables-save output holds nothing that filters or rewrites a packet: only
- * its built-in chains, each with the ACCEPT policy, no rule and no chain of its own (a chain of
- * its own is listed as ":NAME - [0:0]").
- */
-export function isEmptyTable(save: string): boolean {
-  return save
-    .split('\n')
-    .map((line) => line.trim())
-    .every((line) => line === '' || line.startsWith('#') || /^\*\S+$/.test(line) || line === 'COMMIT' || /^:\S+ ACCEPT \[\d+:\d+\]$/.test(line));
-}

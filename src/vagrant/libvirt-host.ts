@@ -15,13 +15,14 @@ import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { ensureTools, run, tryRun } from '../lab/command.ts';
 import { formatAddress, bridgeAddress, formatSubnet } from '../lab/ipv4.ts';
+import { isEmptyTable, savedTables } from '../lab/iptables-save.ts';
 import { acquireLabLock } from '../lab/lock.ts';
 import { ensureMirror, MIRROR_PORT, startMirrorServer } from '../lab/mirror.ts';
 import { addGuardRoutes, checkSubnetsFree, disableIpv6, guardRouteArgs } from '../lab/network.ts';
 import { labCacheDir, labPaths } from '../lab/paths.ts';
 import { findProcesses, isRunning, killProcess, processStartTime, signal } from '../lab/processes.ts';
 import { poll } from '../lab/wait.ts';
-import { bridgeName, isEmptyTable, isolatedNetworkXml, libvirtdConf, networkForwards, qemuConf, savedTables, withLibvirtQemuAccount, type VagrantNetwork } from './libvirt-config.ts';
+import { bridgeName, isolatedNetworkXml, libvirtdConf, networkForwards, qemuConf, withLibvirtQemuAccount, type VagrantNetwork } from './libvirt-config.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -141,7 +142,7 @@ export async function libvirtUp(networks: readonly VagrantNetwork[], log: (line:
           "the Vagrant lab runs its own libvirtd, whose networks are all isolated: stop the other one (its networks may NAT to the outside), then run vagrant up again",
         );
       }
-      state.firewallTablesBefore = await nftBackedTables();
+      state.firewallTablesBefore = [...(await nftBackedTables()).keys()];
       state.firewallChainsBefore = await libvirtChains();
       await startDaemon(paths, state);
       startedDaemon = true;
@@ -360,22 +361,32 @@ async function removeNewFirewallChains(before: readonly string[]): Promise<void>
 }
 
 /** Whether `tool` (iptables, ip6tables) uses the nf_tables backend, whose tables can be deleted. */
-async function usesNfTables(tool: FirewallTool): Promise<boolean> {
-  const version = await tryRun(tool, ['--version'], { timeoutMs: 10_000 }).catch(() => undefined);
-  return version?.exitCode === 0 && version.stdout.includes('(nf_tables)');
+function usesNfTables(tool: FirewallTool): Promise<boolean> {
+  // Asked once per process: the backend is the installed binary's, and libvirt-up asks twice.
+  let known = nfTablesBackend.get(tool);
+  if (known === undefined) {
+    known = tryRun(tool, ['--version'], { timeoutMs: 10_000 }).then(
+      (version) => version.exitCode === 0 && version.stdout.includes('(nf_tables)'),
+      () => false,
+    );
+    nfTablesBackend.set(tool, known);
+  }
+  return known;
 }
+const nfTablesBackend = new Map<FirewallTool, Promise<boolean>>();
 
 /**
- * "TOOL TABLE" of every table that iptables and ip6tables have now, for the tools on the nf_tables
- * backend. The legacy backend's tables are kernel modules that stay loaded: they are left out.
+ * The tables that iptables and ip6tables have now, as "TOOL TABLE" -> the table's iptables-save
+ * lines, for the tools on the nf_tables backend. The legacy backend's tables are kernel modules
+ * that stay loaded: they are left out.
  */
-async function nftBackedTables(): Promise<string[]> {
-  const tables: string[] = [];
+async function nftBackedTables(): Promise<Map<string, string[]>> {
+  const tables = new Map<string, string[]>();
   for (const tool of FIREWALL_TOOLS) {
     if (!(await usesNfTables(tool))) continue;
     const saved = await tryRun(`${tool}-save`, [], { timeoutMs: 10_000 }).catch(() => undefined);
     if (saved?.exitCode !== 0) continue;
-    for (const table of savedTables(saved.stdout)) tables.push(`${tool} ${table}`);
+    for (const [table, lines] of savedTables(saved.stdout)) tables.set(`${tool} ${table}`, lines);
   }
   return tables;
 }
@@ -387,10 +398,9 @@ async function nftBackedTables(): Promise<string[]> {
 async function removeNewEmptyTables(before: readonly string[] | undefined): Promise<void> {
   if (before === undefined) return;
   const known = new Set(before);
-  for (const entry of await nftBackedTables()) {
+  for (const [entry, lines] of await nftBackedTables()) {
     const [tool, table] = entry.split(' ') as [FirewallTool, string];
-    if (known.has(entry) || !(FIREWALL_TABLES as readonly string[]).includes(table)) continue;
-    if (!isEmptyTable((await run(`${tool}-save`, ['-t', table], { timeoutMs: 10_000 })).stdout)) continue;
+    if (known.has(entry) || !(FIREWALL_TABLES as readonly string[]).includes(table) || !isEmptyTable(lines)) continue;
     await run('nft', ['delete', 'table', NFT_FAMILY[tool], table], { timeoutMs: 10_000 });
   }
 }

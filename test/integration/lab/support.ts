@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CGROUP_PARENT_PREFIX } from '../../../src/lab/container/dockerd.ts';
+import { isEmptyTable } from '../../../src/lab/iptables-save.ts';
 import { GUARD_ROUTE_METRIC } from '../../../src/lab/network.ts';
 import { labPaths } from '../../../src/lab/paths.ts';
 import { poll } from '../../../src/lab/wait.ts';
@@ -107,8 +108,7 @@ export function withoutPristineTables(lines: readonly string[]): string[] {
   for (const line of lines) {
     table.push(line);
     if (line !== 'COMMIT') continue;
-    const body = table.slice(1, -1);
-    const pristine = table[0]?.startsWith('*') === true && body.every((entry) => /^:(INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) ACCEPT\s*$/.test(entry));
+    const pristine = table[0]?.startsWith('*') === true && isEmptyTable(table);
     if (!pristine) out.push(...table);
     table = [];
   }
