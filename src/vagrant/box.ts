@@ -3,7 +3,7 @@
 // as a qcow2 disk with the kernel and initrd beside it (the image has no boot loader: libvirt
 // boots the kernel directly, as the lab's qemu does). Cached by content like the lab image: a
 // build is keyed by the image it comes from and this recipe, so CI builds it once.
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -13,7 +13,7 @@ import { acquireLabLock } from '../lab/lock.ts';
 import { labPaths, type LabPaths } from '../lab/paths.ts';
 import { ensureRootfs } from '../lab/rootfs.ts';
 import { ensureVmImage, VM_IMAGE_PACKAGES, VM_IMAGE_TOOLS } from '../lab/vm/image.ts';
-import { removeSuperseded } from '../lab/vm/superseded.ts';
+import { buildCacheEntry, removeSuperseded } from '../lab/vm/superseded.ts';
 import { BOX_INIT, BOX_PACKAGES, BOX_SETUP, boxMetadata, boxVagrantfile } from './box-guest.ts';
 
 /** The name the Vagrantfile uses for this box (PROVISION_BOX=lab). */
@@ -59,10 +59,7 @@ export async function ensureLabBox(log: (line: string) => void, paths: LabPaths 
     if (await stat(file).then(() => true, () => false)) return { key, file, built: false, seconds: (Date.now() - started) / 1000 };
 
     log('packing the Vagrant box (qcow2 disk, kernel, initrd)');
-    const building = `${dir}.partial-${process.pid}`;
-    await rm(building, { recursive: true, force: true });
-    await mkdir(building, { recursive: true });
-    try {
+    await buildCacheEntry(dir, async (building) => {
       const content = path.join(building, 'content');
       await mkdir(content);
       // Compressed: vagrant-libvirt uploads the disk into libvirt's storage pool through a libvirt
@@ -74,12 +71,7 @@ export async function ensureLabBox(log: (line: string) => void, paths: LabPaths 
       await writeFile(path.join(content, 'Vagrantfile'), boxVagrantfile());
       await run('tar', ['-c', '-f', path.join(building, BOX_FILE), '-C', content, 'metadata.json', 'Vagrantfile', 'vmlinuz', 'initrd.img', 'box.img'], { timeoutMs: TOOL_TIMEOUT_MS });
       await rm(content, { recursive: true, force: true });
-      await rm(dir, { recursive: true, force: true });
-      await rename(building, dir);
-    } catch (error) {
-      await rm(building, { recursive: true, force: true });
-      throw error;
-    }
+    });
     await removeSuperseded(boxesDir, key);
     return { key, file, built: true, seconds: (Date.now() - started) / 1000 };
   } finally {

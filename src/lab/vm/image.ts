@@ -3,7 +3,7 @@
 // scripts. Built once per set of inputs into cacheDir/vm-image/KEY; VMs run on copy-on-write
 // overlays of it (qemu.ts), so it is never written after it is built.
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
@@ -15,7 +15,7 @@ import { downloadMissingDebs } from './debs.ts';
 import { GUEST_DIR, INITRAMFS_INIT, VM_INIT } from './guest-scripts.ts';
 import { buildInitramfs, INITRAMFS_MODULES, staticBusybox } from './initramfs.ts';
 import { ensureGuestKernel } from './kernel.ts';
-import { removeSuperseded } from './superseded.ts';
+import { buildCacheEntry, removeSuperseded } from './superseded.ts';
 
 /** What a director needs beyond the namespace hosts' rootfs: modprobe (for ip_vs) and ipvsadm. */
 export const VM_IMAGE_PACKAGES: readonly string[] = ['kmod', 'ipvsadm'];
@@ -112,11 +112,9 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
   const complete = await readFile(join(dir, COMPLETE), 'utf8').then((text) => JSON.parse(text) as { seconds?: number }, () => undefined);
   if (complete !== undefined) return { image, built: false, ...(complete.seconds === undefined ? {} : { buildSeconds: complete.seconds }) };
 
-  const building = `${dir}.partial-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
-  await mkdir(join(building, 'debs'), { recursive: true });
-  const staging = join(building, 'root');
-  try {
+  await buildCacheEntry(dir, async (building) => {
+    await mkdir(join(building, 'debs'));
+    const staging = join(building, 'root');
     // First, as it is quick and fails on a kernel that lacks a module the guest needs.
     await writeFile(join(building, 'initrd.img'), await buildInitramfs(kernel));
     log(`copying the rootfs ${options.rootfs}`);
@@ -146,12 +144,7 @@ export async function ensureVmImage(options: VmImageOptions): Promise<EnsuredVmI
     await cp(kernel.vmlinuz, join(building, 'vmlinuz'));
     const seconds = (Date.now() - started) / 1000;
     await writeFile(join(building, COMPLETE), JSON.stringify({ kernel: kernel.packageName, packages, debs: debs.map((deb) => basename(deb)), seconds }, null, 2) + '\n');
-    await rm(dir, { recursive: true, force: true });
-    await rename(building, dir);
-  } catch (error) {
-    await rm(building, { recursive: true, force: true });
-    throw error;
-  }
+  });
   await removeSuperseded(imagesDir, key);
   return { image, built: true, buildSeconds: (Date.now() - started) / 1000 };
 }

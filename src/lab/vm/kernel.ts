@@ -1,12 +1,12 @@
 // The guest kernel: Debian 12's own (the package linux-image-amd64 currently depends on), so the VM
 // runs the kernel a real Debian director would, with IP_VS as a module. Cached per package name,
 // which carries the kernel ABI version.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
 import { AptError, machineApt } from '../apt.ts';
-import { removeSuperseded } from './superseded.ts';
+import { buildCacheEntry, removeSuperseded } from './superseded.ts';
 
 const META_PACKAGE = 'linux-image-amd64';
 const COMPLETE = 'kernel-version';
@@ -47,10 +47,7 @@ export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> 
   const cached = await readFile(join(dir, COMPLETE), 'utf8').catch(() => undefined);
   if (cached !== undefined) return describeKernel(packageName, dir, cached.trim());
 
-  const building = `${dir}.partial-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
-  await mkdir(building, { recursive: true });
-  try {
+  const version = await buildCacheEntry(dir, async (building) => {
     await machineApt.download([packageName], building);
     const deb = (await readdir(building)).find((name) => name.endsWith('.deb'));
     if (deb === undefined) throw new Error(`apt-get download ${packageName} left no .deb in ${building}`);
@@ -65,14 +62,10 @@ export async function ensureGuestKernel(cacheDir: string): Promise<GuestKernel> 
     // The package ships no modules.dep (the postinst makes it); modprobe and this lab need it.
     await execa('depmod', ['-b', root, version]);
     await writeFile(join(building, COMPLETE), `${version}\n`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(building, dir);
-    await removeSuperseded(join(cacheDir, GUEST_KERNEL_DIR), packageName);
-    return describeKernel(packageName, dir, version);
-  } catch (error) {
-    await rm(building, { recursive: true, force: true });
-    throw error;
-  }
+    return version;
+  });
+  await removeSuperseded(join(cacheDir, GUEST_KERNEL_DIR), packageName);
+  return describeKernel(packageName, dir, version);
 }
 
 function describeKernel(packageName: string, dir: string, version: string): GuestKernel {

@@ -1,7 +1,7 @@
 // The pure parts of the VM builder: which modules the initramfs loads in which order, which
 // packages the image needs, which kernel apt names, and what a guest (VM or container) is told
 // about itself.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { installedPackages } from '../../../src/lab/vm/debs.ts';
 import { isStaticElf } from '../../../src/lab/vm/initramfs.ts';
 import { kernelPackageFrom } from '../../../src/lab/vm/kernel.ts';
 import { moduleLoadOrder, moduleName } from '../../../src/lab/vm/modules.ts';
-import { removeSuperseded } from '../../../src/lab/vm/superseded.ts';
+import { buildCacheEntry, removeSuperseded } from '../../../src/lab/vm/superseded.ts';
 
 // Lines of Debian 12's modules.dep for linux-image-6.1.0-56-amd64 (depmod lists dependencies
 // transitively, the deepest last).
@@ -179,6 +179,45 @@ describe('removeSuperseded', () => {
       for (const name of ['current', 'older', `next.partial-${process.pid}`, `crashed.partial-${2 ** 22 + 1}`]) mkdirSync(join(dir, name, 'inner'), { recursive: true });
       await removeSuperseded(dir, 'current');
       expect(readdirSync(dir).sort()).toEqual(['current', `next.partial-${process.pid}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('buildCacheEntry', () => {
+  it('swaps a finished build in whole, replacing the old entry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provision-cache-entry-'));
+    try {
+      const entry = join(dir, 'key');
+      mkdirSync(entry);
+      writeFileSync(join(entry, 'old'), 'old');
+      const result = await buildCacheEntry(entry, async (building) => {
+        expect(building).toBe(`${entry}.partial-${process.pid}`);
+        writeFileSync(join(building, 'new'), 'new');
+        return 42;
+      });
+      expect(result).toBe(42);
+      expect(readdirSync(dir)).toEqual(['key']);
+      expect(readdirSync(entry)).toEqual(['new']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves the old entry and no partial build when the build fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provision-cache-entry-'));
+    try {
+      const entry = join(dir, 'key');
+      mkdirSync(entry);
+      writeFileSync(join(entry, 'old'), 'old');
+      const failing = buildCacheEntry(entry, async (building) => {
+        writeFileSync(join(building, 'half'), 'half');
+        throw new Error('mke2fs failed');
+      });
+      await expect(failing).rejects.toThrow('mke2fs failed');
+      expect(readdirSync(dir)).toEqual(['key']);
+      expect(readdirSync(entry)).toEqual(['old']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
